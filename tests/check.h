@@ -1,0 +1,17 @@
+/* check.h - shared declarations of the Check test programs.
+ * Each tests/<folder>/check_<module>.c defines one fx_tcase_<module>()
+ * returning its TCase; tests/test_<folder>.c gathers them into one suite. */
+#ifndef FX_TESTS_CHECK_H
+#define FX_TESTS_CHECK_H
+
+#include <check.h>
+
+TCase *fx_tcase_pcg(void);
+TCase *fx_tcase_dist(void);
+TCase *fx_tcase_calendar(void);
+TCase *fx_tcase_stats(void);
+TCase *fx_tcase_station(void);
+TCase *fx_tcase_analytic(void);
+TCase *fx_tcase_theory(void);
+
+#endif
