@@ -99,10 +99,11 @@ print("customers=%d events=%d wall_s=%.6f events_per_s=%.6g mean_response_ms=%.6
 '
 
 # fluxosim_run N: one `fluxosim queue` run of the M/M/1 model with N
-# customers and seed 1, printed as a bare_mm1-style line.
+# customers, no warm-up (every customer counts, as in bare_mm1) and seed 1,
+# printed as a bare_mm1-style line.
 fluxosim_run() {
     json=$("$FLUXOSIM" queue --arrivals exp:1ms --service exp:900us \
-        --customers "$1" --seed 1 --format json) ||
+        --customers "$1" --warmup 0 --seed 1 --format json) ||
         fail "'$FLUXOSIM queue ... --format json' exited with status $?"
     printf '%s\n' "$json" | "$PYTHON" -c "$PARSE_FLUXOSIM" "$1"
 }

@@ -40,10 +40,15 @@ int fx_cli_fail(const fx_err *e);
 /* Print the help of one command. */
 void fx_command_help(FILE *out, const fx_command *c);
 
+int fx_cmd_replay(int argc, char **argv);
+int fx_cmd_validate(int argc, char **argv);
 int fx_cmd_queue(int argc, char **argv);
 int fx_cmd_list(int argc, char **argv);
 int fx_cmd_help(int argc, char **argv);
 
+extern const fx_opt fx_replay_options[];
+extern const char fx_replay_description[];
+extern const char fx_validate_description[];
 extern const fx_opt fx_queue_options[];
 extern const char fx_queue_description[];
 extern const char fx_list_description[];

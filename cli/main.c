@@ -12,6 +12,10 @@ static const char help_description[] =
     "Show the usage, options and notes of SUBCOMMAND, or the list of subcommands.\n";
 
 const fx_command fx_commands[] = {
+    {"replay", fx_cmd_replay, "replay a trace against an architecture",
+     "fluxosim replay TRACE --arch FILE [OPTIONS]", fx_replay_options, fx_replay_description},
+    {"validate", fx_cmd_validate, "check services, architectures and traces without running",
+     "fluxosim validate FILE...", NULL, fx_validate_description},
     {"queue", fx_cmd_queue, "simulate a textbook queue or tandem network and compare with theory",
      "fluxosim queue [OPTIONS]", fx_queue_options, fx_queue_description},
     {"list", fx_cmd_list, "list the plug-ins of one kind (distributions)", "fluxosim list KIND",

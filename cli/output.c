@@ -1,68 +1,111 @@
 #include "cli/output.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static fx_status write_all(int fd, const char *text, size_t len)
+fx_status fx_output_open(fx_output *o, const char *path, fx_err *e)
 {
-    while (len > 0) {
-        ssize_t n = write(fd, text, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return FX_EIO;
-        }
-        text += n;
-        len -= (size_t)n;
-    }
-    return FX_OK;
-}
-
-fx_status fx_output_write(const char *path, const char *text, size_t len, fx_err *e)
-{
+    memset(o, 0, sizeof *o);
     if (!path || strcmp(path, "-") == 0) {
-        if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0)
-            return fx_err_set(e, FX_EIO, "standard output: %s", strerror(errno));
+        o->f = stdout;
         return FX_OK;
     }
     struct stat sb;
     if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
         return fx_err_set(e, FX_EIO, "%s: expected a file name, found a directory", path);
-
     size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp)
+    o->path = strdup(path);
+    o->tmp = malloc(plen + 16);
+    if (!o->path || !o->tmp) {
+        fx_output_abort(o);
         return fx_err_set(e, FX_ENOMEM, "out of memory");
+    }
     /* The temporary name sits in the destination's folder so that rename()
      * never crosses a file system. */
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
+    snprintf(o->tmp, plen + 16, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(o->tmp);
     if (fd < 0) {
         fx_status st = fx_err_set(e, FX_EIO, "%s: cannot create: %s", path, strerror(errno));
-        free(tmp);
+        free(o->tmp);
+        o->tmp = NULL;
+        fx_output_abort(o);
         return st;
     }
-    int err = 0;
-    if (write_all(fd, text, len) != FX_OK || fsync(fd) != 0)
-        err = errno ? errno : EIO;
-    /* mkstemp makes the file 0600; a result file is as readable as any other. */
+    /* mkstemp makes the file 0600; a result is as readable as any file. */
     mode_t mask = umask(0);
     umask(mask);
-    if (!err && fchmod(fd, 0666 & ~mask) != 0)
+    if (fchmod(fd, 0666 & ~mask) != 0 || !(o->f = fdopen(fd, "w"))) {
+        fx_status st = fx_err_set(e, FX_EIO, "%s: cannot create: %s", path, strerror(errno));
+        close(fd);
+        fx_output_abort(o);
+        return st;
+    }
+    return FX_OK;
+}
+
+fx_status fx_output_commit(fx_output *o, fx_err *e)
+{
+    if (!o->tmp) { /* stdout */
+        if (fflush(stdout) != 0 || ferror(stdout))
+            return fx_err_set(e, FX_EIO, "standard output: %s", strerror(errno));
+        o->f = NULL;
+        return FX_OK;
+    }
+    int err = 0;
+    if (fflush(o->f) != 0 || ferror(o->f) || fsync(fileno(o->f)) != 0)
+        err = errno ? errno : EIO;
+    if (fclose(o->f) != 0 && !err)
         err = errno;
-    if (close(fd) != 0 && !err)
-        err = errno;
-    if (!err && rename(tmp, path) != 0)
+    o->f = NULL;
+    if (!err && rename(o->tmp, o->path) != 0)
         err = errno;
     if (err) {
-        unlink(tmp);
-        free(tmp);
-        return fx_err_set(e, FX_EIO, "%s: cannot write: %s", path, strerror(err));
+        fx_status st = fx_err_set(e, FX_EIO, "%s: cannot write: %s", o->path, strerror(err));
+        fx_output_abort(o);
+        return st;
     }
-    free(tmp);
+    free(o->tmp);
+    free(o->path);
+    o->tmp = o->path = NULL;
     return FX_OK;
+}
+
+void fx_output_abort(fx_output *o)
+{
+    if (o->f && o->f != stdout)
+        fclose(o->f);
+    o->f = NULL;
+    if (o->tmp)
+        unlink(o->tmp);
+    free(o->tmp);
+    free(o->path);
+    o->tmp = o->path = NULL;
+}
+
+fx_status fx_output_write(const char *path, const char *text, size_t len, fx_err *e)
+{
+    fx_output o;
+    fx_status st = fx_output_open(&o, path, e);
+    if (st != FX_OK)
+        return st;
+    if (fwrite(text, 1, len, o.f) != len) {
+        st = fx_err_set(e, FX_EIO, "%s: cannot write: %s", path && o.tmp ? path : "standard output",
+                        strerror(errno));
+        fx_output_abort(&o);
+        return st;
+    }
+    return fx_output_commit(&o, e);
+}
+
+int fx_output_same_file(const char *path, const char *other)
+{
+    struct stat a, b;
+    if (!path || !other || strcmp(path, "-") == 0 || strcmp(other, "-") == 0)
+        return 0;
+    if (stat(path, &a) != 0 || stat(other, &b) != 0)
+        return 0;
+    return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }

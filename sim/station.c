@@ -17,7 +17,6 @@ struct fx_station {
 
     /* FCFS: intrusive FIFO of waiting jobs. */
     fx_job *qhead, *qtail;
-    unsigned waiting;
 
     /* PS: min-heap of jobs by virtual finish time. */
     fx_job **heap;
@@ -28,7 +27,7 @@ struct fx_station {
     uint64_t order;
 
     /* Statistics since the last reset. */
-    fx_tw tw_present, tw_busy, tw_waiting;
+    fx_tw tw_present, tw_busy; /* waiting = present - busy */
     uint64_t arrivals, dropped, departures;
     double sum_response, sum_wait;
 };
@@ -96,10 +95,9 @@ static inline void finish_job(fx_station *st, fx_sim *sim, fx_job *job)
 
 static void fcfs_done(void *ctx, void *obj, uint64_t arg);
 
-static inline void fcfs_start(fx_station *st, fx_sim *sim, fx_job *job)
+/* Serve JOB on a server that is already counted busy. */
+static inline void fcfs_serve(fx_station *st, fx_sim *sim, fx_job *job)
 {
-    st->busy++;
-    fx_tw_set(&st->tw_busy, sim->now, st->busy);
     fx_sim_after(sim, service_time(st, job), fcfs_done, st, (uint64_t)(uintptr_t)job);
 }
 
@@ -109,7 +107,6 @@ static void fcfs_done(void *ctx, void *obj, uint64_t arg)
     fx_station *st = obj;
     fx_job *job = (fx_job *)(uintptr_t)arg;
 
-    st->busy--;
     st->present--;
     fx_tw_set(&st->tw_present, sim->now, st->present);
     finish_job(st, sim, job);
@@ -118,10 +115,9 @@ static void fcfs_done(void *ctx, void *obj, uint64_t arg)
         st->qhead = next->next;
         if (!st->qhead)
             st->qtail = NULL;
-        st->waiting--;
-        fx_tw_set(&st->tw_waiting, sim->now, st->waiting);
-        fcfs_start(st, sim, next);
+        fcfs_serve(st, sim, next); /* the server stays busy */
     } else {
+        st->busy--;
         fx_tw_set(&st->tw_busy, sim->now, st->busy);
     }
     st->depart(sim, st, job, st->ctx);
@@ -130,7 +126,9 @@ static void fcfs_done(void *ctx, void *obj, uint64_t arg)
 static void fcfs_arrive(fx_station *st, fx_sim *sim, fx_job *job)
 {
     if (st->busy < st->c) {
-        fcfs_start(st, sim, job);
+        st->busy++;
+        fx_tw_set(&st->tw_busy, sim->now, st->busy);
+        fcfs_serve(st, sim, job);
         return;
     }
     job->next = NULL;
@@ -139,8 +137,6 @@ static void fcfs_arrive(fx_station *st, fx_sim *sim, fx_job *job)
     else
         st->qhead = job;
     st->qtail = job;
-    st->waiting++;
-    fx_tw_set(&st->tw_waiting, sim->now, st->waiting);
 }
 
 /* ---- processor sharing --------------------------------------------------- */
@@ -311,9 +307,7 @@ void fx_station_stats_get(const fx_station *st, fx_time now, fx_station_stats *o
     out->mean_present = fx_tw_mean(&st->tw_present, now);
     double busy = fx_tw_mean(&st->tw_busy, now);
     out->utilization = st->disc == FX_DELAY ? 0.0 : busy / (double)st->c;
-    if (st->disc == FX_FCFS)
-        out->mean_queue = fx_tw_mean(&st->tw_waiting, now);
-    else if (st->disc == FX_PS)
+    if (st->disc != FX_DELAY) /* jobs present but not being served */
         out->mean_queue = out->mean_present - busy;
     if (st->departures) {
         out->mean_response = st->sum_response / (double)st->departures;
@@ -325,7 +319,6 @@ void fx_station_reset(fx_station *st, fx_time now)
 {
     fx_tw_reset(&st->tw_present, now);
     fx_tw_reset(&st->tw_busy, now);
-    fx_tw_reset(&st->tw_waiting, now);
     st->arrivals = st->dropped = st->departures = 0;
     st->sum_response = st->sum_wait = 0;
 }

@@ -13,5 +13,10 @@ TCase *fx_tcase_stats(void);
 TCase *fx_tcase_station(void);
 TCase *fx_tcase_analytic(void);
 TCase *fx_tcase_theory(void);
+TCase *fx_tcase_loaders(void);
+TCase *fx_tcase_replay(void);
+TCase *fx_tcase_trace_reader(void);
+TCase *fx_tcase_trace_writer(void);
+TCase *fx_tcase_gen(void);
 
 #endif

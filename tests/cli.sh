@@ -31,7 +31,7 @@ done
 run
 expect_status "no subcommand" 2
 run frobnicate
-expect_error "unknown subcommand" 2 'unknown subcommand "frobnicate"; expected one of queue, list, help'
+expect_error "unknown subcommand" 2 'unknown subcommand "frobnicate"; expected one of replay, validate, .*queue, list, help'
 run queue --no-such-option
 expect_error "unknown option" 2 'unknown option "--no-such-option"'
 run queue --customers 12abc

@@ -12,6 +12,8 @@ int main(void)
     Suite *s = suite_create("models");
     suite_add_tcase(s, fx_tcase_analytic());
     suite_add_tcase(s, fx_tcase_theory());
+    suite_add_tcase(s, fx_tcase_loaders());
+    suite_add_tcase(s, fx_tcase_replay());
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
     int failed = srunner_ntests_failed(sr);

@@ -1,0 +1,278 @@
+/* The replay engine on small services with known answers. Fixtures (a
+ * service, an architecture, a trace) are written to a temporary folder. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gsl/gsl_randist.h>
+
+#include "models/analytic.h"
+#include "models/arch.h"
+#include "models/replay.h"
+#include "sim/pcg.h"
+#include "tests/check.h"
+#include "traces/trace.h"
+
+static char dir[64];
+
+static void setup(void)
+{
+    strcpy(dir, "/tmp/fx-replay-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static const char *fixture(const char *name, const char *text)
+{
+    static char path[8][128];
+    static int k;
+    char *p = path[k++ % 8];
+    snprintf(p, 128, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    return p;
+}
+
+/* A Poisson trace of N requests at RATE per second on node 0 ("work") with
+ * exponential demands of mean ES seconds; every request has its own key. */
+static const char *mm_trace(const char *name, uint64_t n, double rate, double es, uint64_t seed)
+{
+    static char path[128];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    const char *nodes[] = {"work"};
+    fx_trace_writer *w;
+    fx_err e;
+    ck_assert_int_eq(fx_trace_writer_open(path, "mm", nodes, 1, &w, &e), FX_OK);
+    gsl_rng *r = fx_rng_alloc(seed, 1);
+    double t = 0;
+    char key[32];
+    for (uint64_t i = 0; i < n; i++) {
+        t += gsl_ran_exponential(r, 1.0 / rate);
+        fx_trace_field f = {0, 0, 0, 0, 0, 0};
+        /* The trace holds whole microseconds. */
+        f.service = (fx_time)llround(gsl_ran_exponential(r, es) * 1e6) * FX_US;
+        snprintf(key, sizeof key, "k%llu", (unsigned long long)i);
+        fx_trace_rec rec = {(fx_time)llround(t * 1e6) * FX_US, key, strlen(key), 0, &f, 1, 0};
+        ck_assert_int_eq(fx_trace_write(w, &rec, &e), FX_OK);
+    }
+    gsl_rng_free(r);
+    ck_assert_int_eq(fx_trace_writer_close(w, 0, &e), FX_OK);
+    return path;
+}
+
+static const char mm_service[] = "{\"service\": \"mm\", \"entry\": \"work\", \"exit\": \"work\",\n"
+                                 " \"nodes\": [{\"id\": \"work\"}], \"edges\": []}\n";
+
+static void mm_arch(char *buf, size_t len, unsigned c, const char *disc)
+{
+    snprintf(buf, len,
+             "{\"name\": \"mm%u\", \"service\": \"mm.service.json\",\n"
+             " \"pools\": [{\"id\": \"p\", \"nodes\": [\"work\"], \"servers\": %u,\n"
+             "             \"cost_per_hour\": 0.5, \"discipline\": \"%s\"}]}\n",
+             c, c, disc);
+}
+
+static void run(const char *arch_path, const char *trace_path, double scale, double warmup_s,
+                uint64_t seed, fx_replay_result *res)
+{
+    fx_arch *arch;
+    fx_err e;
+    ck_assert_msg(fx_arch_load(arch_path, &arch, &e) == FX_OK, "%s", e.msg);
+    fx_trace_reader *tr;
+    ck_assert_msg(fx_trace_open(trace_path, arch->svc->ids, arch->svc->nnodes, &tr, &e) == FX_OK,
+                  "%s", e.msg);
+    fx_replay_opts o = {scale, (fx_time)(warmup_s * 1e9), seed, NULL, NULL, NULL};
+    ck_assert_msg(fx_replay_run(arch, tr, &o, res, &e) == FX_OK, "%s", e.msg);
+    fx_trace_close(tr);
+    fx_arch_free(arch);
+}
+
+/* Little's law and conservation hold on every replay. */
+static void invariants(const fx_replay_result *res)
+{
+    ck_assert_uint_eq(res->completed + res->failed + res->dropped, res->requests);
+    double lw = res->throughput_rps * fx_moments_mean(&res->latency) * 1e-9;
+    ck_assert_msg(fabs(res->mean_in_flight - lw) <= 0.02 * res->mean_in_flight + 1e-3,
+                  "Little: L=%g lambda*W=%g", res->mean_in_flight, lw);
+}
+
+START_TEST(mmc_trace_agrees_with_erlang_c)
+{
+    char arch[512];
+    fixture("mm.service.json", mm_service);
+    mm_arch(arch, sizeof arch, 3, "fcfs");
+    const char *a = fixture("mm3.json", arch);
+    /* lambda = 1000/s, ES = 2.4 ms, c = 3: rho = 0.8. */
+    const char *t = mm_trace("mm3.trace", 1000000, 1000.0, 0.0024, 7);
+    fx_replay_result res;
+    run(a, t, 1.0, 50.0, 1, &res);
+    invariants(&res);
+    double theory = fx_mmc_response(1000.0, 0.0024, 3) * 1e9;
+    double mean, half;
+    fx_batch_ci(&res.batch, 0.99, &mean, &half);
+    double sim = fx_moments_mean(&res.latency);
+    ck_assert_msg(fabs(sim - theory) <= half && fabs(sim - theory) <= 0.02 * theory,
+                  "simulated %g ms, Erlang C %g ms, 99%% half-width %g ms", sim * 1e-6,
+                  theory * 1e-6, half * 1e-6);
+    ck_assert_double_eq_tol(res.pools[0].utilization, 0.8, 0.01);
+    ck_assert_double_eq_tol(res.cost_per_hour, 1.5, 1e-12);
+    fx_replay_result_free(&res);
+}
+END_TEST
+
+START_TEST(rate_scale_raises_utilization)
+{
+    char arch[512];
+    fixture("mm.service.json", mm_service);
+    mm_arch(arch, sizeof arch, 1, "fcfs");
+    const char *a = fixture("mm1.json", arch);
+    const char *t = mm_trace("mm1.trace", 200000, 1000.0, 0.0003, 3);
+    double util[3];
+    const double scale[3] = {1.0, 2.0, 3.0};
+    for (int i = 0; i < 3; i++) {
+        fx_replay_result res;
+        run(a, t, scale[i], 0, 1, &res);
+        invariants(&res);
+        util[i] = res.pools[0].utilization;
+        ck_assert_double_eq_tol(res.throughput_rps, 1000.0 * scale[i], 20.0 * scale[i]);
+        fx_replay_result_free(&res);
+    }
+    ck_assert_double_eq_tol(util[0], 0.3, 0.01);
+    ck_assert_double_eq_tol(util[1] / util[0], 2.0, 0.02);
+    ck_assert_double_eq_tol(util[2] / util[0], 3.0, 0.03);
+}
+END_TEST
+
+/* a -> {b, c} -> d on separate pools with a fixed network: a request alone
+ * takes a + hop + max(b, c) + hop + d. */
+START_TEST(fork_join_takes_the_slower_branch)
+{
+    fixture("fj.service.json",
+            "{\"service\": \"fj\", \"entry\": \"a\", \"exit\": \"d\",\n"
+            " \"nodes\": [{\"id\": \"a\"}, {\"id\": \"b\"}, {\"id\": \"c\"}, {\"id\": \"d\"}],\n"
+            " \"edges\": [[\"a\", \"b\"], [\"a\", \"c\"], [\"b\", \"d\"], [\"c\", \"d\"]]}\n");
+    const char *a = fixture(
+        "fj.json", "{\"name\": \"fj\", \"service\": \"fj.service.json\",\n"
+                   " \"pools\": [{\"id\": \"front\", \"nodes\": [\"a\", \"d\"], \"servers\": 1,\n"
+                   "              \"cost_per_hour\": 1},\n"
+                   "             {\"id\": \"back\", \"nodes\": [\"b\", \"c\"], \"servers\": 2,\n"
+                   "              \"cost_per_hour\": 2, \"speed\": 2}],\n"
+                   " \"network\": {\"hop\": \"det:1ms\", \"bandwidth_mbps\": 8}}\n");
+    /* Requests 1 s apart never queue. b takes 10 ms and c 30 ms of work at
+     * speed 2; a's output (1000 bytes at 8 Mbit/s) takes 1 ms to send, and
+     * c's 2000 bytes take 2 ms. */
+    const char *t =
+        fixture("fj.trace", "#fluxotrace 1\n#service fj\n"
+                            "1000000\tk1\ta=5000/1000\tb=10000/0\tc=30000/2000\td=2000\n"
+                            "2000000\tk2\ta=5000/1000\tb=10000/0\tc=30000/2000\td=2000\n");
+    fx_replay_result res;
+    run(a, t, 1.0, 0, 1, &res);
+    /* a 5 + hop 1 + transfer 1 + c 15 + hop 1 + transfer 2 + d 2 = 27 ms */
+    ck_assert_uint_eq(res.completed, 2);
+    ck_assert_int_eq((int64_t)res.latency.min, 27 * FX_MS);
+    ck_assert_int_eq((int64_t)res.latency.max, 27 * FX_MS);
+    ck_assert_double_eq_tol(res.cost_per_hour, 1 + 2 * 2, 1e-12);
+    fx_replay_result_free(&res);
+}
+END_TEST
+
+START_TEST(profiles_fill_missing_nodes_and_seeds_reproduce)
+{
+    fixture("pr.service.json",
+            "{\"service\": \"pr\", \"entry\": \"a\", \"exit\": \"b\",\n"
+            " \"nodes\": [{\"id\": \"a\"}, {\"id\": \"b\", \"profile\": \"exp:2ms\"}],\n"
+            " \"edges\": [[\"a\", \"b\"]]}\n");
+    const char *a = fixture("pr.json", "{\"name\": \"pr\", \"service\": \"pr.service.json\",\n"
+                                       " \"pools\": [{\"id\": \"p\", \"nodes\": [\"a\", \"b\"],\n"
+                                       "  \"servers\": 64, \"cost_per_hour\": 0}]}\n");
+    char *text = malloc(40 * 20000 + 64);
+    strcpy(text, "#fluxotrace 1\n");
+    size_t len = strlen(text);
+    for (int i = 0; i < 20000; i++)
+        len += (size_t)sprintf(text + len, "%d\tk%d\ta=1000\n", 1000 * (i + 1), i % 50);
+    const char *t = fixture("pr.trace", text);
+    free(text);
+    fx_replay_result r1, r2, r3;
+    run(a, t, 1.0, 0, 7, &r1);
+    run(a, t, 1.0, 0, 7, &r2);
+    run(a, t, 1.0, 0, 8, &r3);
+    /* 64 servers: no queueing; latency = 1 ms + Exp(2 ms). */
+    ck_assert_double_eq_tol(fx_moments_mean(&r1.latency), 3.0 * FX_MS, 0.05 * FX_MS);
+    ck_assert(memcmp(&r1.latency, &r2.latency, sizeof r1.latency) == 0);
+    ck_assert(memcmp(r1.hist, r2.hist, sizeof *r1.hist) == 0);
+    ck_assert_uint_eq(r1.events, r2.events);
+    ck_assert(fx_moments_mean(&r1.latency) != fx_moments_mean(&r3.latency));
+    fx_replay_result_free(&r1);
+    fx_replay_result_free(&r2);
+    fx_replay_result_free(&r3);
+}
+END_TEST
+
+START_TEST(missing_demand_without_profile_is_an_error)
+{
+    fixture("np.service.json",
+            "{\"service\": \"np\", \"entry\": \"a\", \"exit\": \"b\",\n"
+            " \"nodes\": [{\"id\": \"a\"}, {\"id\": \"b\"}], \"edges\": [[\"a\", \"b\"]]}\n");
+    const char *a = fixture("np.json", "{\"name\": \"np\", \"service\": \"np.service.json\",\n"
+                                       " \"pools\": [{\"id\": \"p\", \"nodes\": [\"a\", \"b\"],\n"
+                                       "  \"servers\": 1, \"cost_per_hour\": 0}]}\n");
+    const char *t = fixture("np.trace", "#fluxotrace 1\n1000\tk\ta=5\tb=5\n2000\tk\ta=5\n");
+    fx_arch *arch;
+    fx_err e;
+    ck_assert_int_eq(fx_arch_load(a, &arch, &e), FX_OK);
+    fx_trace_reader *tr;
+    ck_assert_int_eq(fx_trace_open(t, arch->svc->ids, 2, &tr, &e), FX_OK);
+    fx_replay_opts o = {1.0, 0, 1, NULL, NULL, NULL};
+    fx_replay_result res;
+    ck_assert_int_eq(fx_replay_run(arch, tr, &o, &res, &e), FX_EINVAL);
+    ck_assert_msg(strstr(e.msg, "np.trace:3: expected a service time for node \"b\""), "%s", e.msg);
+    fx_trace_close(tr);
+    fx_arch_free(arch);
+}
+END_TEST
+
+START_TEST(warmup_excludes_early_requests)
+{
+    char arch[512];
+    fixture("mm.service.json", mm_service);
+    mm_arch(arch, sizeof arch, 2, "ps");
+    const char *a = fixture("mmps.json", arch);
+    const char *t = mm_trace("w.trace", 10000, 1000.0, 0.001, 5);
+    fx_replay_result all, later;
+    run(a, t, 1.0, 0, 1, &all);
+    run(a, t, 1.0, 5.0, 1, &later);
+    ck_assert_uint_eq(all.requests, 10000);
+    ck_assert_uint_eq(all.total_requests, 10000);
+    /* About half the 10 s trace lies after 5 s. */
+    ck_assert_uint_gt(later.requests, 4500);
+    ck_assert_uint_lt(later.requests, 5500);
+    ck_assert_uint_eq(later.total_requests, 10000);
+    invariants(&later);
+    fx_replay_result_free(&all);
+    fx_replay_result_free(&later);
+}
+END_TEST
+
+TCase *fx_tcase_replay(void)
+{
+    TCase *tc = tcase_create("replay");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, mmc_trace_agrees_with_erlang_c);
+    tcase_add_test(tc, rate_scale_raises_utilization);
+    tcase_add_test(tc, fork_join_takes_the_slower_branch);
+    tcase_add_test(tc, profiles_fill_missing_nodes_and_seeds_reproduce);
+    tcase_add_test(tc, missing_demand_without_profile_is_an_error);
+    tcase_add_test(tc, warmup_excludes_early_requests);
+    return tc;
+}

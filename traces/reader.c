@@ -1,0 +1,821 @@
+/* reader.c - reading a trace as a stream (see trace.h and doc/formats.md).
+ *
+ * The file goes through zlib, which passes plain text through unchanged, in
+ * large chunks into one buffer; lines are split with memchr and parsed in
+ * place, once, by hand. Nothing is allocated per line: the buffer grows only
+ * when a line longer than it appears, and never beyond FX_TRACE_LINE_MAX.
+ *
+ * Choices the header leaves open:
+ * - An empty line is skipped (except as the first line).
+ * - A service time with more than three decimals is rounded to the nearest
+ *   nanosecond, halves up ("0.0005" is 1 ns).
+ * - "node=svc//hash" gives a hash without a size (the writer emits it for a
+ *   field with has_hash but not has_bytes).
+ * - A key is any bytes but blanks and control characters (and at most
+ *   FX_TRACE_KEY_MAX of them); so is the "#service" name.
+ * - Headers come before the first request; comments go anywhere.
+ */
+#include "traces/trace.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+/* zlib's own buffer and the size of one read from it. */
+#define CHUNK (256 * 1024)
+
+/* The largest time, service time or size: 2^62, which leaves room to add
+ * two of them without overflowing an fx_time. */
+#define VALUE_MAX   ((uint64_t)1 << 62)
+#define T_US_MAX    (VALUE_MAX / 1000)
+#define T_US_MAX_S  "4611686018427387"
+#define SVC_MAX_S   "4611686018427387.904"
+#define BYTES_MAX_S "4611686018427387904"
+
+/* Longest piece of user text quoted in a message, and the most of the node
+ * list a message shows. */
+#define QUOTE_MAX 40
+#define NAMES_MAX 240
+
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME  0x100000001b3ULL
+
+typedef struct node_slot {
+    uint64_t hash;
+    const char *name; /* NULL: an empty slot */
+    uint32_t len;
+    uint32_t index;
+} node_slot;
+
+struct fx_trace_reader {
+    char *path;        /* as given */
+    const char *where; /* the name messages use */
+    char *service;     /* the "#service" value, or NULL */
+    gzFile gz;
+
+    char *buf;  /* buf[pos..end) is read but not yet taken */
+    size_t cap; /* bytes in buf; one is always kept for a sentinel */
+    size_t pos, end;
+    int at_eof;    /* zlib has no more */
+    int nul_seen;  /* some chunk held a NUL byte: check each line for one */
+    uint64_t line; /* number of the last line taken */
+
+    char *pending; /* the first request line, found by fx_trace_open */
+    size_t pending_len;
+
+    node_slot *slots; /* open addressing, a power of two in size */
+    size_t mask;
+    size_t nnodes;
+    char *names;     /* copies of the node names, one block */
+    char *name_list; /* "a, b, c" for messages */
+    uint64_t *seen;  /* seen[node] == line: the node is on this line */
+
+    fx_trace_field *fields;
+    size_t fields_cap;
+
+    uint64_t prev_t_us;
+    int state; /* 0 reading, 1 ended, -1 failed (err says why) */
+    fx_err err;
+};
+
+/* ---- messages ------------------------------------------------------------ */
+
+/* Quote S[0..N) for a message into OUT: at most QUOTE_MAX bytes, control
+ * bytes as \xHH, "..." when cut. */
+static const char *quote(char out[QUOTE_MAX * 4 + 4], const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *o = out;
+    size_t shown = n > QUOTE_MAX ? QUOTE_MAX : n;
+    for (size_t i = 0; i < shown; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f) {
+            *o++ = '\\';
+            *o++ = 'x';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        } else {
+            *o++ = (char)c;
+        }
+    }
+    if (shown < n) {
+        memcpy(o, "...", 3);
+        o += 3;
+    }
+    *o = '\0';
+    return out;
+}
+
+/* The field at P: up to the next TAB or the end of the line. */
+static size_t token_len(const char *p)
+{
+    const char *q = p;
+    while (*q != '\t' && *q != '\n')
+        q++;
+    return (size_t)(q - p);
+}
+
+/* Record an error about the current line and stop the reader. */
+__attribute__((format(printf, 3, 4))) static int fail_at(fx_trace_reader *r, fx_status code,
+                                                         const char *fmt, ...)
+{
+    char msg[FX_ERR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fx_err_set(&r->err, code, "%s:%llu: %s", r->where, (unsigned long long)r->line, msg);
+    r->state = -1;
+    return -1;
+}
+
+/* Record an error about the file as a whole and stop the reader. */
+__attribute__((format(printf, 3, 4))) static int fail_file(fx_trace_reader *r, fx_status code,
+                                                           const char *fmt, ...)
+{
+    char msg[FX_ERR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fx_err_set(&r->err, code, "%s: %s", r->where, msg);
+    r->state = -1;
+    return -1;
+}
+
+/* A bad field: "expected WHAT in column COL, found "TOKEN"", with a hint
+ * when the token holds a blank (spaces instead of a TAB, say). */
+static int bad_field(fx_trace_reader *r, const char *what, unsigned col, const char *tok)
+{
+    char q[QUOTE_MAX * 4 + 4];
+    size_t n = token_len(tok);
+    if (n == 0)
+        return fail_at(r, FX_EINVAL,
+                       "expected %s in column %u, found an empty field (fields are separated by "
+                       "exactly one TAB)",
+                       what, col);
+    const char *hint = memchr(tok, ' ', n) ? " (fields are separated by one TAB, not spaces)" : "";
+    return fail_at(r, FX_EINVAL, "expected %s in column %u, found \"%s\"%s", what, col,
+                   quote(q, tok, n), hint);
+}
+
+/* ---- lines --------------------------------------------------------------- */
+
+/* Read more of the file into the buffer. Returns 0, or -1 on error. */
+static int refill(fx_trace_reader *r)
+{
+    size_t avail = r->end - r->pos;
+    if (r->pos > 0) {
+        memmove(r->buf, r->buf + r->pos, avail);
+        r->pos = 0;
+        r->end = avail;
+    }
+    if (r->end + 1 >= r->cap) {
+        /* A line fills the buffer: make room for it, up to the limit (the
+         * line, its LF and the sentinel byte). */
+        size_t ncap = r->cap * 2;
+        if (ncap > (size_t)FX_TRACE_LINE_MAX + 2)
+            ncap = (size_t)FX_TRACE_LINE_MAX + 2;
+        char *nbuf = realloc(r->buf, ncap);
+        if (!nbuf)
+            return fail_file(r, FX_ENOMEM, "out of memory");
+        r->buf = nbuf;
+        r->cap = ncap;
+    }
+    int n = gzread(r->gz, r->buf + r->end, (unsigned)(r->cap - 1 - r->end));
+    if (n < 0) {
+        int zerr;
+        const char *msg = gzerror(r->gz, &zerr);
+        if (zerr == Z_ERRNO)
+            return fail_file(r, FX_EIO, "cannot read: %s", strerror(errno));
+        if (zerr == Z_MEM_ERROR)
+            return fail_file(r, FX_ENOMEM, "out of memory");
+        return fail_file(r, FX_EINVAL, "expected a valid gzip stream, found a corrupt one (%s)",
+                         msg);
+    }
+    if (n == 0) {
+        int zerr;
+        gzerror(r->gz, &zerr);
+        /* zlib reports a stream cut short as Z_BUF_ERROR, and only once
+         * gzread has nothing more to give. */
+        if (zerr == Z_BUF_ERROR)
+            return fail_file(r, FX_EINVAL, "truncated gzip stream (it ends after line %llu)",
+                             (unsigned long long)r->line);
+        r->at_eof = 1;
+        return 0;
+    }
+    if (!r->nul_seen && memchr(r->buf + r->end, '\0', (size_t)n))
+        r->nul_seen = 1;
+    r->end += (size_t)n;
+    return 0;
+}
+
+/* Take the next line: *LINE and *LEN, with LINE[LEN] == '\n' (a sentinel
+ * for the parsers). Returns 1, 0 at the end of the file, -1 on error. */
+static int next_line(fx_trace_reader *r, char **line, size_t *len)
+{
+    for (;;) {
+        char *p = r->buf + r->pos;
+        size_t avail = r->end - r->pos;
+        char *nl = memchr(p, '\n', avail);
+        if (nl) {
+            size_t n = (size_t)(nl - p);
+            r->line++;
+            r->pos += n + 1;
+            if (n > FX_TRACE_LINE_MAX)
+                break;
+            *line = p;
+            *len = n;
+            return 1;
+        }
+        if (avail > FX_TRACE_LINE_MAX) {
+            r->line++;
+            break;
+        }
+        if (r->at_eof) {
+            if (avail == 0)
+                return 0;
+            /* A last line without its LF. */
+            r->line++;
+            p[avail] = '\n';
+            r->pos = r->end;
+            *line = p;
+            *len = avail;
+            return 1;
+        }
+        if (refill(r) < 0)
+            return -1;
+    }
+    return fail_at(r, FX_EINVAL, "expected a line of at most %d bytes, found a longer one",
+                   FX_TRACE_LINE_MAX);
+}
+
+/* What every line must be: no NUL byte, no CR before the LF. */
+static int check_text(fx_trace_reader *r, const char *line, size_t len)
+{
+    if (r->nul_seen && memchr(line, '\0', len))
+        return fail_at(r, FX_EINVAL, "expected text, found a NUL byte");
+    if (line[len - 1] == '\r')
+        return fail_at(r, FX_EINVAL,
+                       "expected a line ending in LF, found CR LF (a Windows line "
+                       "end)");
+    return 0;
+}
+
+/* ---- headers ------------------------------------------------------------- */
+
+static int is_digit_byte(unsigned char c)
+{
+    return (unsigned)(c - '0') < 10u;
+}
+
+static int is_word_byte(unsigned char c)
+{
+    return c > 0x20 && c != 0x7f;
+}
+
+/* A comment: "#" alone or "# " then anything. */
+static int is_comment(const char *line, size_t len)
+{
+    return len == 1 || line[1] == ' ';
+}
+
+/* The header word of a '#' line: its length after the '#'. */
+static size_t header_word(const char *line, size_t len)
+{
+    size_t n = 1;
+    while (n < len && line[n] != ' ' && line[n] != '\t')
+        n++;
+    return n - 1;
+}
+
+static int word_is(const char *line, size_t wlen, const char *word)
+{
+    return strlen(word) == wlen && memcmp(line + 1, word, wlen) == 0;
+}
+
+/* A '#' line that is no comment, seen after the first line. In the headers
+ * (before the first request) "#service" is taken; elsewhere it is late. */
+static int header_line(fx_trace_reader *r, const char *line, size_t len, int in_headers)
+{
+    char q[QUOTE_MAX * 4 + 4];
+    size_t wlen = header_word(line, len);
+    if (word_is(line, wlen, "service")) {
+        if (!in_headers)
+            return fail_at(r, FX_EINVAL,
+                           "expected the \"#service\" header before the first request, found "
+                           "\"%s\"",
+                           quote(q, line, len));
+        if (r->service)
+            return fail_at(r, FX_EINVAL,
+                           "expected one \"#service\" header, found a second one (the first "
+                           "names \"%s\")",
+                           r->service);
+        const char *name = line + 9;
+        size_t nlen = len > 9 ? len - 9 : 0;
+        int ok = len > 9 && line[8] == ' ';
+        for (size_t i = 0; ok && i < nlen; i++)
+            ok = is_word_byte((unsigned char)name[i]);
+        if (!ok)
+            return fail_at(r, FX_EINVAL,
+                           "expected \"#service NAME\" (a name without blanks), found \"%s\"",
+                           quote(q, line, len));
+        r->service = malloc(nlen + 1);
+        if (!r->service)
+            return fail_at(r, FX_ENOMEM, "out of memory");
+        memcpy(r->service, name, nlen);
+        r->service[nlen] = '\0';
+        return 0;
+    }
+    if (word_is(line, wlen, "fluxotrace"))
+        return fail_at(r, FX_EINVAL,
+                       "expected \"#fluxotrace 1\" only on the first line, found it again");
+    return fail_at(r, FX_EINVAL,
+                   "expected a known header (#fluxotrace, #service) or a comment (\"# ...\"), "
+                   "found \"%s\"",
+                   quote(q, line, wlen + 1));
+}
+
+/* The first line: "#fluxotrace 1" exactly. */
+static int first_line(fx_trace_reader *r)
+{
+    char *line;
+    size_t len;
+    char q[QUOTE_MAX * 4 + 4];
+    int got = next_line(r, &line, &len);
+    if (got < 0)
+        return -1;
+    if (got == 0) {
+        r->line = 1;
+        return fail_at(r, FX_EINVAL,
+                       "expected \"#fluxotrace 1\" on the first line, found an empty file");
+    }
+    if (len == 0)
+        return fail_at(r, FX_EINVAL,
+                       "expected \"#fluxotrace 1\" on the first line, found an empty line");
+    if (check_text(r, line, len) < 0)
+        return -1;
+    if (len == 13 && memcmp(line, "#fluxotrace 1", 13) == 0)
+        return 0;
+    size_t vd = 12;
+    while (vd < len && is_digit_byte((unsigned char)line[vd]))
+        vd++;
+    if (len > 12 && vd == len && memcmp(line, "#fluxotrace ", 12) == 0)
+        return fail_at(r, FX_EINVAL,
+                       "expected format version 1 (\"#fluxotrace 1\"), found \"%s\" (written by "
+                       "a newer program?)",
+                       quote(q, line, len));
+    return fail_at(r, FX_EINVAL, "expected \"#fluxotrace 1\" on the first line, found \"%s\"",
+                   quote(q, line, len));
+}
+
+/* Read the headers up to the first request, which is kept for
+ * fx_trace_next. Returns 0 or -1. */
+static int read_headers(fx_trace_reader *r)
+{
+    if (first_line(r) < 0)
+        return -1;
+    for (;;) {
+        char *line;
+        size_t len;
+        int got = next_line(r, &line, &len);
+        if (got < 0)
+            return -1;
+        if (got == 0) {
+            r->state = 1;
+            return 0;
+        }
+        if (len == 0)
+            continue;
+        if (check_text(r, line, len) < 0)
+            return -1;
+        if (line[0] != '#') {
+            r->pending = line;
+            r->pending_len = len;
+            return 0;
+        }
+        if (!is_comment(line, len) && header_line(r, line, len, 1) < 0)
+            return -1;
+    }
+}
+
+/* ---- node names ---------------------------------------------------------- */
+
+static const node_slot *find_node(const fx_trace_reader *r, const char *name, size_t len,
+                                  uint64_t hash)
+{
+    for (size_t i = (size_t)hash & r->mask;; i = (i + 1) & r->mask) {
+        const node_slot *s = &r->slots[i];
+        if (!s->name)
+            return NULL;
+        if (s->hash == hash && s->len == len && memcmp(s->name, name, len) == 0)
+            return s;
+    }
+}
+
+static uint64_t hash_bytes(const char *s, size_t len)
+{
+    uint64_t h = FNV_OFFSET;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= FNV_PRIME;
+    }
+    return h;
+}
+
+/* Copy the node names and index them. Returns 0 or -1. */
+static int index_nodes(fx_trace_reader *r, const char *const *nodes, size_t nnodes)
+{
+    size_t total = 1;
+    for (size_t i = 0; i < nnodes; i++) {
+        if (!nodes[i])
+            return fail_file(r, FX_EINVAL, "expected node names, found NULL for node %zu", i);
+        total += strlen(nodes[i]) + 1;
+    }
+    size_t size = 8;
+    while (size < 2 * nnodes)
+        size *= 2;
+    r->slots = calloc(size, sizeof *r->slots);
+    r->names = malloc(total);
+    r->name_list = malloc(NAMES_MAX + 8);
+    r->seen = calloc(nnodes ? nnodes : 1, sizeof *r->seen);
+    r->fields_cap = nnodes < FX_TRACE_FIELDS_MAX ? nnodes : FX_TRACE_FIELDS_MAX;
+    r->fields = malloc((r->fields_cap ? r->fields_cap : 1) * sizeof *r->fields);
+    if (!r->slots || !r->names || !r->name_list || !r->seen || !r->fields)
+        return fail_file(r, FX_ENOMEM, "out of memory");
+    r->mask = size - 1;
+    r->nnodes = nnodes;
+
+    char *dst = r->names;
+    size_t listed = 0;
+    r->name_list[0] = '\0';
+    for (size_t i = 0; i < nnodes; i++) {
+        size_t len = strlen(nodes[i]);
+        memcpy(dst, nodes[i], len + 1);
+        uint64_t h = hash_bytes(dst, len);
+        if (find_node(r, dst, len, h))
+            return fail_file(r, FX_EINVAL, "expected distinct node names, found \"%s\" twice", dst);
+        size_t slot = (size_t)h & r->mask;
+        while (r->slots[slot].name)
+            slot = (slot + 1) & r->mask;
+        r->slots[slot] =
+            (node_slot){.hash = h, .name = dst, .len = (uint32_t)len, .index = (uint32_t)i};
+        dst += len + 1;
+
+        const char *sep = i ? ", " : "";
+        if (listed + strlen(sep) + len <= NAMES_MAX) {
+            listed += (size_t)sprintf(r->name_list + listed, "%s%s", sep, nodes[i]);
+        } else if (listed <= NAMES_MAX) {
+            listed += (size_t)sprintf(r->name_list + listed, "%s...", sep);
+            listed = NAMES_MAX + 1;
+        }
+    }
+    return 0;
+}
+
+/* ---- numbers ------------------------------------------------------------- */
+
+/* Decimal digits at *PP into *V, *PP moved past them. Returns the number of
+ * digits, or -1 when the value cannot be below 2^63 (more than 19
+ * significant digits). */
+static int digits(const char **pp, uint64_t *v)
+{
+    const unsigned char *p = (const unsigned char *)*pp;
+    const unsigned char *start = p;
+    while (*p == '0')
+        p++;
+    const unsigned char *sig = p;
+    uint64_t x = 0;
+    while (is_digit_byte(*p)) {
+        x = x * 10 + (uint64_t)(*p - '0'); /* wraps harmlessly when too long */
+        p++;
+    }
+    *pp = (const char *)p;
+    *v = x;
+    if (p - sig > 19)
+        return -1;
+    return (int)(p - start);
+}
+
+static const signed char hexval[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+    ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+}; /* digit value + 1; 0: not a hex digit */
+
+/* ---- records ------------------------------------------------------------- */
+
+/* Parse the request LINE (LINE[LEN] is '\n') into REC. Returns 1 or -1. */
+static int parse_record(fx_trace_reader *r, char *line, fx_trace_rec *rec)
+{
+    char q[QUOTE_MAX * 4 + 4];
+    const char *p = line;
+
+    /* Column 1: the arrival time, integer microseconds. */
+    uint64_t t_us;
+    int nd = digits(&p, &t_us);
+    if (nd == 0 || (*p != '\t' && *p != '\n'))
+        return bad_field(r, "a time in microseconds (a non-negative integer)", 1, line);
+    if (nd < 0 || t_us > T_US_MAX)
+        return fail_at(r, FX_EINVAL,
+                       "expected a time of at most " T_US_MAX_S " us (2^62 ns) in column 1, "
+                       "found \"%s\"",
+                       quote(q, line, token_len(line)));
+    if (t_us < r->prev_t_us)
+        return fail_at(r, FX_EINVAL, "expected a time >= %llu (the previous request's), found %llu",
+                       (unsigned long long)r->prev_t_us, (unsigned long long)t_us);
+    if (*p == '\n')
+        return fail_at(r, FX_EINVAL,
+                       "expected a key after the time (column 2), found the end of the line");
+    p++;
+
+    /* Column 2: the key, hashed as it is scanned. */
+    unsigned char *k = (unsigned char *)p, *ke = k;
+    uint64_t h = FNV_OFFSET;
+    for (;;) {
+        unsigned c = *ke;
+        if (c <= 0x20 || c == 0x7f)
+            break;
+        h = (h ^ c) * FNV_PRIME;
+        ke++;
+    }
+    if (*ke != '\t' && *ke != '\n')
+        return bad_field(r, "a key without blanks or control characters", 2, p);
+    size_t klen = (size_t)(ke - k);
+    if (klen == 0)
+        return bad_field(r, "a key", 2, p);
+    if (klen > FX_TRACE_KEY_MAX)
+        return fail_at(r, FX_EINVAL,
+                       "expected a key of at most %d bytes in column 2, found %zu bytes (\"%s\")",
+                       FX_TRACE_KEY_MAX, klen, quote(q, p, klen));
+    int more = *ke == '\t';
+    *ke = '\0';
+    p = (const char *)ke + 1;
+
+    /* Columns 3...: node=svc[/bytes[/hash]]. */
+    size_t nf = 0;
+    for (unsigned col = 3; more; col++) {
+        const char *f = p;
+        uint64_t nh = FNV_OFFSET;
+        while (*p != '=') {
+            unsigned char c = (unsigned char)*p;
+            if (c == '\t' || c == '\n')
+                return bad_field(r, "node=service_us[/bytes[/hash]]", col, f);
+            nh = (nh ^ c) * FNV_PRIME;
+            p++;
+        }
+        size_t nlen = (size_t)(p - f);
+        const node_slot *s = find_node(r, f, nlen, nh);
+        if (!s) {
+            if (r->nnodes == 0)
+                return fail_at(r, FX_EINVAL,
+                               "expected no node fields (no node names were given), found "
+                               "\"%s\" in column %u",
+                               quote(q, f, nlen), col);
+            return fail_at(r, FX_EINVAL,
+                           "expected a node name (one of: %s) in column %u, found \"%s\"",
+                           r->name_list, col, quote(q, f, nlen));
+        }
+        if (r->seen[s->index] == r->line)
+            return fail_at(r, FX_EINVAL,
+                           "expected each node at most once on a line, found \"%s\" again in "
+                           "column %u",
+                           s->name, col);
+        if (nf == r->fields_cap)
+            return fail_at(r, FX_EINVAL, "expected at most %d node fields, found more",
+                           FX_TRACE_FIELDS_MAX);
+        r->seen[s->index] = r->line;
+        fx_trace_field *fl = &r->fields[nf++];
+        fl->node = s->index;
+        fl->has_bytes = 0;
+        fl->has_hash = 0;
+        fl->bytes = 0;
+        fl->hash = 0;
+        p++;
+
+        /* The service time: microseconds with optional decimals. */
+        uint64_t us, ns;
+        nd = digits(&p, &us);
+        if (nd == 0)
+            return bad_field(r,
+                             "a service time in microseconds (a non-negative number) after "
+                             "\"=\"",
+                             col, f);
+        int too_big = nd < 0 || us > T_US_MAX;
+        ns = us * 1000;
+        if (*p == '.') {
+            p++;
+            const char *fd = p;
+            unsigned scale = 100;
+            while (is_digit_byte((unsigned char)*p)) {
+                unsigned d = (unsigned)(*p - '0');
+                if (scale) {
+                    ns += d * scale;
+                    scale /= 10;
+                } else if (p - fd == 3 && d >= 5) {
+                    ns++; /* round half up at the nanosecond */
+                }
+                p++;
+            }
+            if (p == fd)
+                return bad_field(r, "a service time in microseconds (digits after the point)", col,
+                                 f);
+        }
+        if (*p != '/' && *p != '\t' && *p != '\n')
+            return bad_field(r,
+                             "a service time in microseconds (a non-negative number) after "
+                             "\"=\"",
+                             col, f);
+        if (too_big || ns > VALUE_MAX)
+            return fail_at(r, FX_EINVAL,
+                           "expected a service time of at most " SVC_MAX_S " us (2^62 ns) in "
+                           "column %u, found \"%s\"",
+                           col, quote(q, f, token_len(f)));
+        fl->service = (fx_time)ns;
+
+        if (*p == '/') {
+            p++;
+            int empty_bytes = *p == '/';
+            if (!empty_bytes) {
+                uint64_t b;
+                nd = digits(&p, &b);
+                if (nd == 0 || (*p != '/' && *p != '\t' && *p != '\n'))
+                    return bad_field(r,
+                                     "an output size in bytes (a non-negative integer) after "
+                                     "the service time",
+                                     col, f);
+                if (nd < 0 || b > VALUE_MAX)
+                    return fail_at(r, FX_EINVAL,
+                                   "expected an output size of at most " BYTES_MAX_S
+                                   " bytes (2^62) in column %u, found \"%s\"",
+                                   col, quote(q, f, token_len(f)));
+                fl->has_bytes = 1;
+                fl->bytes = b;
+            }
+            if (*p == '/') {
+                p++;
+                uint64_t hv = 0;
+                const unsigned char *hp = (const unsigned char *)p;
+                while (hexval[*hp]) {
+                    hv = (hv << 4) | (uint64_t)(hexval[*hp] - 1);
+                    hp++;
+                }
+                size_t hlen = (size_t)(hp - (const unsigned char *)p);
+                p = (const char *)hp;
+                if (hlen == 0 || hlen > 16 || (*p != '\t' && *p != '\n'))
+                    return bad_field(r, "an output hash of 1 to 16 hexadecimal digits last", col,
+                                     f);
+                fl->has_hash = 1;
+                fl->hash = hv;
+            }
+        }
+        more = *p == '\t';
+        p++;
+    }
+
+    r->prev_t_us = t_us;
+    rec->t = (fx_time)(t_us * 1000);
+    rec->key = (const char *)k;
+    rec->key_len = klen;
+    rec->key_hash = h;
+    rec->fields = r->fields;
+    rec->nfields = nf;
+    rec->line = r->line;
+    return 1;
+}
+
+/* ---- the interface ------------------------------------------------------- */
+
+fx_status fx_trace_open(const char *path, const char *const *nodes, size_t nnodes,
+                        fx_trace_reader **out, fx_err *e)
+{
+    if (!out)
+        return fx_err_set(e, FX_EINVAL, "fx_trace_open: expected somewhere to put the reader");
+    *out = NULL;
+    if (!path)
+        return fx_err_set(e, FX_EINVAL, "expected a trace file name, found none");
+    if (nnodes > 0 && !nodes)
+        return fx_err_set(e, FX_EINVAL, "%s: expected %zu node names, found none", path, nnodes);
+    if (nnodes > UINT32_MAX)
+        return fx_err_set(e, FX_EINVAL, "%s: expected at most %u node names, found %zu", path,
+                          (unsigned)UINT32_MAX, nnodes);
+
+    fx_trace_reader *r = calloc(1, sizeof *r);
+    if (!r)
+        return fx_err_set(e, FX_ENOMEM, "out of memory");
+    r->path = strdup(path);
+    r->cap = CHUNK;
+    r->buf = malloc(r->cap);
+    if (!r->path || !r->buf) {
+        fx_trace_close(r);
+        return fx_err_set(e, FX_ENOMEM, "out of memory");
+    }
+    int is_stdin = strcmp(path, "-") == 0;
+    r->where = is_stdin ? "standard input" : r->path;
+
+    fx_status st = FX_OK;
+    if (index_nodes(r, nodes, nnodes) < 0)
+        goto failed;
+
+    int fd = is_stdin ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fail_file(r, FX_EIO, "cannot open: %s", strerror(errno));
+        goto failed;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        close(fd);
+        fail_file(r, FX_EIO, "expected a file, found a directory");
+        goto failed;
+    }
+    r->gz = gzdopen(fd, "rb");
+    if (!r->gz) {
+        close(fd);
+        fail_file(r, FX_ENOMEM, "out of memory");
+        goto failed;
+    }
+    gzbuffer(r->gz, CHUNK);
+    if (read_headers(r) < 0)
+        goto failed;
+    *out = r;
+    return FX_OK;
+
+failed:
+    st = r->err.code;
+    if (e)
+        *e = r->err;
+    fx_trace_close(r);
+    return st;
+}
+
+int fx_trace_next(fx_trace_reader *r, fx_trace_rec *rec, fx_err *e)
+{
+    while (r->state == 0) {
+        char *line;
+        size_t len;
+        if (r->pending) {
+            line = r->pending;
+            len = r->pending_len;
+            r->pending = NULL;
+        } else {
+            int got = next_line(r, &line, &len);
+            if (got <= 0) {
+                if (got == 0)
+                    r->state = 1;
+                break;
+            }
+            if (len == 0)
+                continue;
+            if (check_text(r, line, len) < 0)
+                break;
+            if (line[0] == '#') {
+                if (!is_comment(line, len) && header_line(r, line, len, 0) < 0)
+                    break;
+                continue;
+            }
+        }
+        if (parse_record(r, line, rec) < 0)
+            break;
+        return 1;
+    }
+    if (r->state < 0) {
+        if (e)
+            *e = r->err;
+        return -1;
+    }
+    return 0;
+}
+
+const char *fx_trace_service(const fx_trace_reader *r)
+{
+    return r->service;
+}
+
+const char *fx_trace_path(const fx_trace_reader *r)
+{
+    return r->path;
+}
+
+void fx_trace_close(fx_trace_reader *r)
+{
+    if (!r)
+        return;
+    if (r->gz)
+        gzclose(r->gz);
+    free(r->path);
+    free(r->service);
+    free(r->buf);
+    free(r->slots);
+    free(r->names);
+    free(r->name_list);
+    free(r->seen);
+    free(r->fields);
+    free(r);
+}
