@@ -72,13 +72,14 @@ char *fx_result_json(const fx_replay_result *res, const char *arch, const char *
     return out;
 }
 
-static char *finish(FILE *f, char *text)
+/* Close a memory stream; its buffer is only final after fclose. */
+static char *finish(FILE *f, char **text)
 {
     if (fclose(f) != 0) {
-        free(text);
+        free(*text);
         return NULL;
     }
-    return text;
+    return *text;
 }
 
 char *fx_result_table(const fx_replay_result *res, const char *arch, const char *trace)
@@ -115,7 +116,18 @@ char *fx_result_table(const fx_replay_result *res, const char *arch, const char 
     fprintf(f, "\n%llu events in %.3f s (%.3g events/s), seed %llu\n",
             (unsigned long long)res->events, res->wall_s, events_per_s(res),
             (unsigned long long)res->seed);
-    return finish(f, text);
+    return finish(f, &text);
+}
+
+/* The shortest of %.15g and %.17g that reads back as the same double. */
+static void csv_num(FILE *f, double x)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.15g", x);
+    if (strtod(buf, NULL) != x)
+        snprintf(buf, sizeof buf, "%.17g", x);
+    fputc(',', f);
+    fputs(buf, f);
 }
 
 /* A CSV field: quoted when it holds a comma, quote or newline. */
@@ -154,15 +166,18 @@ char *fx_result_csv(const fx_replay_result *res, const char *arch, const char *t
     csv_str(f, arch);
     fputc(',', f);
     csv_str(f, trace);
-    fprintf(f, ",%llu,%llu,%llu,%llu,%.17g", (unsigned long long)res->requests,
+    fprintf(f, ",%llu,%llu,%llu,%llu", (unsigned long long)res->requests,
             (unsigned long long)res->completed, (unsigned long long)res->failed,
-            (unsigned long long)res->dropped, fx_moments_mean(&res->latency) * 1e-6);
+            (unsigned long long)res->dropped);
+    csv_num(f, fx_moments_mean(&res->latency) * 1e-6);
     for (size_t i = 0; i < NQ; i++)
-        fprintf(f, ",%.17g", fx_hist_quantile(res->hist, quantiles[i].q) * 1e-6);
-    fprintf(f, ",%.17g,%.17g,%.17g,%llu", res->hist->n ? (double)res->hist->max * 1e-6 : 0.0,
-            res->throughput_rps, res->cost_per_hour, (unsigned long long)res->stale_responses);
+        csv_num(f, fx_hist_quantile(res->hist, quantiles[i].q) * 1e-6);
+    csv_num(f, res->hist->n ? (double)res->hist->max * 1e-6 : 0.0);
+    csv_num(f, res->throughput_rps);
+    csv_num(f, res->cost_per_hour);
+    fprintf(f, ",%llu", (unsigned long long)res->stale_responses);
     for (uint32_t p = 0; p < res->npools; p++)
-        fprintf(f, ",%.17g", res->pools[p].utilization);
+        csv_num(f, res->pools[p].utilization);
     fprintf(f, ",%llu,%llu\n", (unsigned long long)res->events, (unsigned long long)res->seed);
-    return finish(f, text);
+    return finish(f, &text);
 }

@@ -1,0 +1,110 @@
+#!/bin/sh
+# cli_replay.sh - `fluxosim replay` and `fluxosim validate` as a user runs
+# them: results, determinism, options, and one clear error per bad input.
+set -eu
+. "${srcdir:-.}/tests/lib.sh"
+
+# A two-node service on two pools, and a trace of 2000 requests 1 ms apart.
+cat >"$tmp/s.service.json" <<'JSON'
+{"service": "s", "entry": "a", "exit": "b",
+ "nodes": [{"id": "a", "profile": "exp:200us"}, {"id": "b", "profile": "exp:300us"}],
+ "edges": [["a", "b"]]}
+JSON
+cat >"$tmp/c.json" <<'JSON'
+{"name": "two-tier", "service": "s.service.json",
+ "pools": [{"id": "front", "nodes": ["a"], "servers": 1, "cost_per_hour": 0.5},
+           {"id": "back", "nodes": ["b"], "servers": 2, "cost_per_hour": 0.25, "discipline": "ps"}],
+ "network": {"hop": "det:100us"}}
+JSON
+/usr/bin/python3 - "$tmp/s.trace" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("#fluxotrace 1\n#service s\n")
+    for i in range(2000):
+        f.write("%d\tk%d\ta=%d\tb=%d\n" % (1000 * (i + 1), i % 37, 150 + i % 100, 250 + i % 50))
+PY
+
+run replay "$tmp/s.trace" --arch "$tmp/c.json" --format json -o "$tmp/r1.json"
+expect_status "replay json" 0
+for key in arch trace requests completed failed dropped latency_ms.mean latency_ms.p50 \
+    latency_ms.p90 latency_ms.p95 latency_ms.p99 latency_ms.p999 latency_ms.max throughput_rps \
+    cost_per_hour stale_responses pools.1.id pools.1.servers pools.1.utilization \
+    pools.1.mean_queue pools.1.mean_wait_ms caches sim.events sim.wall_s sim.events_per_s sim.seed; do
+    if json_get "$tmp/r1.json" "$key" >/dev/null 2>&1; then ok "result has $key"; else fail "result lacks $key"; fi
+done
+/usr/bin/python3 - "$tmp/r1.json" <<'PY' && ok "result keys are exactly the pinned ones" || fail "result keys differ from DESIGN.md"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert sorted(d) == sorted(["arch", "trace", "requests", "completed", "failed", "dropped",
+    "latency_ms", "throughput_rps", "cost_per_hour", "stale_responses", "pools", "caches", "sim"]), sorted(d)
+assert sorted(d["latency_ms"]) == sorted(["mean", "p50", "p90", "p95", "p99", "p999", "max"])
+assert sorted(d["pools"][0]) == sorted(["id", "servers", "utilization", "mean_queue", "mean_wait_ms"])
+assert sorted(d["sim"]) == sorted(["events", "wall_s", "events_per_s", "seed"])
+assert d["arch"] == "two-tier" and d["requests"] == 2000 and d["completed"] == 2000
+assert abs(d["cost_per_hour"] - 1.0) < 1e-12
+# Light load: latency is about a + hop + b = 0.2 + 0.1 + 0.275 ms.
+assert 0.5 < d["latency_ms"]["mean"] < 0.8, d["latency_ms"]["mean"]
+assert abs(d["throughput_rps"] - 1000) < 5, d["throughput_rps"]
+PY
+
+run replay "$tmp/s.trace" --arch "$tmp/c.json" --format json -o "$tmp/r2.json"
+strip() { grep -v '"wall_s"\|"events_per_s"' "$1"; }
+if [ "$(strip "$tmp/r1.json")" = "$(strip "$tmp/r2.json")" ]; then ok "same seed, same document"; else fail "same seed, different documents"; fi
+
+run replay "$tmp/s.trace" --arch "$tmp/c.json" --rate-scale 2 --format json -o "$tmp/r3.json"
+u1=$(json_get "$tmp/r1.json" pools.0.utilization)
+u3=$(json_get "$tmp/r3.json" pools.0.utilization)
+/usr/bin/python3 -c "import sys; u1,u3=float(sys.argv[1]),float(sys.argv[2]); assert abs(u3/u1-2)<0.05,(u1,u3)" "$u1" "$u3" \
+    && ok "--rate-scale 2 doubles utilization" || fail "--rate-scale: $u1 -> $u3"
+
+run replay "$tmp/s.trace" --arch "$tmp/c.json" --warmup 1 --format csv
+expect_status "csv with warm-up" 0
+if [ "$(wc -l <"$tmp/out")" -eq 2 ] && head -1 "$tmp/out" | grep -q '^arch,trace,requests' \
+    && tail -1 "$tmp/out" | grep -q '^two-tier,.*,1001,1001,0,0,'; then ok "csv: the 1001 requests from 1 s on"; else fail "csv" "$(cat "$tmp/out")"; fi
+
+run replay "$tmp/s.trace" --arch "$tmp/c.json" --latency-out "$tmp/lat.txt" -o "$tmp/r4.txt"
+expect_status "latency-out" 0
+if [ "$(wc -l <"$tmp/lat.txt")" -eq 2000 ] && grep -q '^front ' "$tmp/r4.txt"; then ok "one latency per request, table names pools"; else fail "latency-out lines: $(wc -l <"$tmp/lat.txt")"; fi
+
+gzip -c "$tmp/s.trace" >"$tmp/s.trace.gz"
+run replay - --arch "$tmp/c.json" --format json -o "$tmp/r5.json" <"$tmp/s.trace.gz"
+if [ "$(strip "$tmp/r5.json" | grep -v '"trace"')" = "$(strip "$tmp/r1.json" | grep -v '"trace"')" ]; then ok "gzip on stdin gives the same result"; else fail "gzip stdin differs"; fi
+
+run validate "$tmp/c.json" "$tmp/s.trace" "$tmp/s.service.json"
+expect_status "validate" 0
+expect_out "validate names the architecture" 'c.json: ok \(architecture "two-tier": 2 pools'
+expect_out "validate counts the trace" 's.trace: ok \(trace: 2000 requests\)'
+
+# --- errors -------------------------------------------------------------------
+run replay "$tmp/s.trace"
+expect_error "no --arch" 2 'expected --arch FILE'
+run replay --arch "$tmp/c.json"
+expect_error "no trace" 2 'expected a trace file'
+run replay "$tmp/s.trace" --arch "$tmp/c.json" --rate-scale 0
+expect_error "zero rate scale" 2 'rate-scale: expected a positive number'
+run replay "$tmp/s.trace" --arch "$tmp/c.json" -o "$tmp/s.trace"
+expect_error "output over an input" 2 'apart from the inputs'
+run replay "$tmp/missing.trace" --arch "$tmp/c.json"
+expect_error "missing trace" 1 'missing.trace'
+run replay "$tmp/s.trace" --arch "$tmp/nope.json"
+expect_error "missing architecture" 1 'nope.json'
+
+sed 's/"servers": 2/"servers": -1/' "$tmp/c.json" >"$tmp/bad.json"
+run replay "$tmp/s.trace" --arch "$tmp/bad.json"
+expect_error "negative servers" 3 'bad.json: pools\[1\].servers: expected a positive integer, found -1'
+
+printf '#fluxotrace 1\n1000\tk\ta=5\n900\tk\ta=5\n' >"$tmp/back.trace"
+run replay "$tmp/back.trace" --arch "$tmp/c.json" -o "$tmp/never.json"
+expect_error "time going backwards" 3 'back.trace:3: expected a time'
+if [ -e "$tmp/never.json" ] || ls "$tmp" | grep -q '\.tmp\.'; then fail "failed replay left a file"; else ok "failed replay leaves no file"; fi
+
+printf '#fluxotrace 1\n1000\tk\ta=5\tzz=4\n' >"$tmp/unknown.trace"
+run replay "$tmp/unknown.trace" --arch "$tmp/c.json"
+expect_error "unknown node" 3 'unknown.trace:2: expected a node name \(one of: a, b\).*found "zz"'
+
+run validate "$tmp/s.trace"
+expect_error "trace without its service" 3 'expected a service or architecture before this trace'
+run validate "$tmp/bad.json"
+expect_error "validate reports the JSON path" 3 'pools\[1\].servers'
+
+finish
