@@ -12,7 +12,7 @@ bench_bare_mm1_CFLAGS = -O2
 bench_bare_mm1_LDFLAGS =
 bench_bare_mm1_LDADD = -lm
 
-BENCH_SH = bench/engine_vs_bare.sh bench/engine_vs_simpy.sh
+BENCH_SH = bench/engine_vs_bare.sh bench/engine_vs_simpy.sh bench/replay_weather.sh
 EXTRA_DIST += $(BENCH_SH) bench/bench_lib.sh bench/mm1_simpy.py \
 	bench/README.md
 

@@ -6,6 +6,7 @@
 #include <gsl/gsl_errno.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_trace.h"
 #include "config.h"
 
 static const char help_description[] =
@@ -16,6 +17,8 @@ const fx_command fx_commands[] = {
      "fluxosim replay TRACE --arch FILE [OPTIONS]", fx_replay_options, fx_replay_description},
     {"validate", fx_cmd_validate, "check services, architectures and traces without running",
      "fluxosim validate FILE...", NULL, fx_validate_description},
+    {"trace", fx_cmd_trace, "generate synthetic traces and summarise them", fx_trace_usage,
+     fx_trace_options, fx_trace_description},
     {"queue", fx_cmd_queue, "simulate a textbook queue or tandem network and compare with theory",
      "fluxosim queue [OPTIONS]", fx_queue_options, fx_queue_description},
     {"list", fx_cmd_list, "list the plug-ins of one kind (distributions)", "fluxosim list KIND",

@@ -12,6 +12,7 @@ int main(void)
     Suite *s = suite_create("traces");
     suite_add_tcase(s, fx_tcase_trace_reader());
     suite_add_tcase(s, fx_tcase_trace_writer());
+    suite_add_tcase(s, fx_tcase_gen());
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
     int failed = srunner_ntests_failed(sr);
