@@ -75,6 +75,45 @@ expect_status "validate" 0
 expect_out "validate names the architecture" 'c.json: ok \(architecture "two-tier": 2 pools'
 expect_out "validate counts the trace" 's.trace: ok \(trace: 2000 requests\)'
 
+# An M/M/3 trace made by `trace gen`, replayed on one pool of 3 servers:
+# the mean latency lies inside the 99% batch-means interval around Erlang C.
+cat >"$tmp/mm.service.json" <<'JSON'
+{"service": "mm", "entry": "work", "exit": "work",
+ "nodes": [{"id": "work", "profile": "exp:2.4ms"}], "edges": []}
+JSON
+cat >"$tmp/mm3.json" <<'JSON'
+{"name": "mm3", "service": "mm.service.json",
+ "pools": [{"id": "p", "nodes": ["work"], "servers": 3, "cost_per_hour": 1}]}
+JSON
+run trace gen --service "$tmp/mm.service.json" --arrivals poisson:1000 --keys uniform:100000 \
+    --requests 400000 --seed 11 -o "$tmp/mm.trace"
+expect_status "trace gen M/M/3" 0
+run replay "$tmp/mm.trace" --arch "$tmp/mm3.json" --warmup 20 --latency-out "$tmp/mm.lat" \
+    --format json -o "$tmp/mm.json"
+expect_status "replay M/M/3" 0
+/usr/bin/python3 - "$tmp/mm.lat" "$tmp/mm.json" <<'PY' && ok "trace gen + replay agree with Erlang C" || fail "M/M/3 replay disagrees with Erlang C"
+import json, math, sys
+lat = [float(x) for x in open(sys.argv[1])]
+d = json.load(open(sys.argv[2]))
+# Erlang C for c = 3, a = lambda * ES = 1000/s * 2.4 ms = 2.4.
+c, a, es = 3, 2.4, 2.4
+b = 1.0
+for k in range(1, c + 1):
+    b = a * b / (k + a * b)
+pw = c * b / (c - a * (1 - b))
+theory = pw * es / (c - a) + es
+# 30 batch means; t(0.995, 29) = 2.756.
+k = 30
+n = len(lat) // k
+means = [sum(lat[i * n:(i + 1) * n]) / n for i in range(k)]
+m = sum(means) / k
+s = math.sqrt(sum((x - m) ** 2 for x in means) / (k - 1))
+half = 2.756 * s / math.sqrt(k)
+assert abs(m - theory) <= half, (m, theory, half)
+assert abs(d["latency_ms"]["mean"] - sum(lat) / len(lat)) < 1e-6 * theory
+assert abs(d["pools"][0]["utilization"] - 0.8) < 0.01, d["pools"][0]["utilization"]
+PY
+
 # --- errors -------------------------------------------------------------------
 run replay "$tmp/s.trace"
 expect_error "no --arch" 2 'expected --arch FILE'
