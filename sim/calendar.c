@@ -3,7 +3,12 @@
  * The heap holds its keys inline, with a pointer to the event's record, so
  * sifting compares adjacent memory and never touches the records. A 4-ary
  * heap halves the depth of a binary one, and a node's four children share
- * one or two cache lines.
+ * one or two cache lines. Measured on the hold model (pop the earliest,
+ * schedule one exponentially later), ns per hold, arity 2 / 4 / 8:
+ * 10 pending 35 / 31 / 33, 10^3 pending 68 / 70 / 77, 10^5 pending
+ * 142 / 151 / 171. Models keep few events pending (two per M/M/1, a few per
+ * request in flight in a replay), where 4 wins; -DFX_CALENDAR_ARITY=2 suits
+ * a model with hundreds of thousands pending.
  *
  * Cancellation is lazy: the record is marked and its heap entry stays until
  * it reaches the top, where pop discards it and recycles the record. This
@@ -15,7 +20,10 @@
 
 #include <stdlib.h>
 
-#define ARITY      4
+#ifndef FX_CALENDAR_ARITY
+#define FX_CALENDAR_ARITY 4
+#endif
+#define ARITY      FX_CALENDAR_ARITY
 #define SLAB_COUNT 1024
 
 struct fx_event {
