@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/cmd_trace.h"
+#include "cli/cmd_transforms.h"
 #include "config.h"
 
 static const char help_description[] =
@@ -19,10 +20,12 @@ const fx_command fx_commands[] = {
      "fluxosim validate FILE...", NULL, fx_validate_description},
     {"trace", fx_cmd_trace, "generate synthetic traces and summarise them", fx_trace_usage,
      fx_trace_options, fx_trace_description},
+    {"transforms", fx_cmd_transforms, "list the valid cache placements and asynchronous edges",
+     fx_transforms_usage, fx_transforms_options, fx_transforms_description},
     {"queue", fx_cmd_queue, "simulate a textbook queue or tandem network and compare with theory",
      "fluxosim queue [OPTIONS]", fx_queue_options, fx_queue_description},
-    {"list", fx_cmd_list, "list the plug-ins of one kind (distributions)", "fluxosim list KIND",
-     NULL, fx_list_description},
+    {"list", fx_cmd_list, "list the plug-ins of one kind (distributions, policies, balancers)",
+     "fluxosim list KIND", NULL, fx_list_description},
     {"help", fx_cmd_help, "show the help of a subcommand", "fluxosim help [SUBCOMMAND]", NULL,
      help_description},
     {NULL, NULL, NULL, NULL, NULL, NULL},

@@ -5,31 +5,76 @@
 #include <string.h>
 #include <time.h>
 
+#include "models/topk.h"
+#include "models/transform.h"
 #include "sim/pcg.h"
-#include "sim/station.h"
+#include "sim/tier.h"
+
+/* Job tags: a node's index, or a cache lookup's cache index with this bit. */
+#define TAG_LOOKUP (1u << 30)
 
 /* What one node does for one request. The job is first so that a job
- * pointer handed back by a station is a node_state pointer. */
+ * pointer handed back by a tier is a node_state pointer. */
 typedef struct node_state {
     fx_job job;
     uint64_t bytes;   /* output size */
+    uint64_t hash;    /* output hash (from the trace, or derived) */
     uint32_t waiting; /* predecessors not finished */
+    uint8_t traced;   /* the trace gave the hash */
+    uint8_t done;     /* finished, or skipped by a cache hit */
 } node_state;
+
+/* A cache lookup of one request. */
+typedef struct lookup_state {
+    fx_job job;
+    uint64_t key;
+    uint8_t missed; /* insert the result when the subgraph's last node ends */
+} lookup_state;
 
 typedef struct request {
     fx_time arrived;
-    uint32_t pending; /* nodes not finished */
+    uint64_t key_hash; /* the request key's hash */
+    uint64_t part_key; /* the request key for partitioning */
+    uint32_t pending;  /* synchronous nodes not finished: the response waits */
+    uint32_t alive;    /* nodes not finished: the block is recycled at 0 */
+    int32_t refresh;   /* precompute: the cache refreshed, else -1 */
     uint8_t measured;
+    uint8_t failed;
+    uint8_t stale;
     struct request *free_next;
-    node_state ns[]; /* one per service node */
+    lookup_state *lk; /* one per cache, after the node states */
+    node_state ns[];  /* one per service node */
 } request;
 
 #define REQUEST_SLAB 256
 
 typedef struct slab {
     struct slab *next;
-    /* request blocks follow */
 } slab;
+
+/* A precompute job's memory of the latest output seen per hot key: a
+ * direct-mapped table, lossy by design, bounded whatever the keys. */
+typedef struct recent {
+    uint64_t key, value, bytes;
+    uint8_t used;
+} recent;
+
+typedef struct precompute {
+    const fx_precompute_cfg *cfg;
+    fx_topk *top;
+    recent *seen;
+    size_t nseen;
+    uint64_t *keys; /* top_k */
+} precompute;
+
+typedef struct cache_rt {
+    fx_cache *cache;
+    uint8_t *inside; /* per node */
+    uint32_t ninside, nsync_inside;
+    gsl_rng *lookup_rng;
+    precompute *pre; /* the precompute job refreshing it, or NULL */
+    uint64_t stale_hits, refreshes;
+} cache_rt;
 
 typedef struct replay {
     const fx_arch *arch;
@@ -41,19 +86,24 @@ typedef struct replay {
     fx_err *err;
     double scale;
 
-    fx_station **pool_st; /* per pool */
-    fx_station **node_st; /* per node: its pool's station */
-    uint32_t *node_pool;
+    fx_tier **tier;        /* per pool */
     gsl_rng **profile_rng; /* per node, NULL without a profile */
     gsl_rng *net_rng;
     int network;        /* edges between pools cost something */
     double ns_per_byte; /* transfer time; 0 without bandwidth */
+    uint8_t *sync;      /* per node: reached through synchronous edges */
+    uint32_t nsync;
+    cache_rt *caches;
+    precompute *pre;
+    double *demand_mean; /* per node: mean traced demand so far (precompute) */
+    uint64_t *demand_n;
 
     size_t req_size;
     request *free_list;
     slab *slabs;
 
-    uint64_t in_flight;
+    uint64_t in_flight; /* responses pending */
+    uint64_t blocks;    /* request blocks in use */
     fx_tw tw_in_flight;
     fx_time measure_from;
     fx_time last_done;
@@ -67,20 +117,23 @@ typedef struct replay {
 static request *request_get(replay *r)
 {
     if (!r->free_list) {
-        slab *s = malloc(sizeof(slab) + REQUEST_SLAB * r->req_size);
+        slab *s = malloc(sizeof(slab) + 16 + REQUEST_SLAB * r->req_size);
         if (!s)
             return NULL;
         s->next = r->slabs;
         r->slabs = s;
-        char *base = (char *)(s + 1);
+        char *base = (char *)(s + 1) + 16 - ((uintptr_t)(s + 1) & 15);
         for (size_t i = 0; i < REQUEST_SLAB; i++) {
             request *q = (request *)(base + i * r->req_size);
+            q->lk =
+                (lookup_state *)((char *)q + sizeof(request) + r->svc->nnodes * sizeof(node_state));
             q->free_next = r->free_list;
             r->free_list = q;
         }
     }
     request *q = r->free_list;
     r->free_list = q->free_next;
+    r->blocks++;
     return q;
 }
 
@@ -90,38 +143,88 @@ static void fail(replay *r, fx_status code)
     fx_sim_stop(r->sim);
 }
 
-static void node_ready(replay *r, request *q, uint32_t n)
+/* The run ends when the trace is exhausted and no request is left: tiers
+ * with failures and precompute jobs would otherwise schedule forever. */
+static void maybe_finish(replay *r)
 {
-    fx_job *job = &q->ns[n].job;
-    /* Pools have no capacity limit yet, so an arrival is never refused. */
-    fx_station_arrive(r->node_st[n], r->sim, job);
+    if (!r->have_rec && r->blocks == 0)
+        fx_sim_stop(r->sim);
 }
 
-static void request_done(replay *r, request *q)
+static void request_put(replay *r, request *q)
+{
+    q->free_next = r->free_list;
+    r->free_list = q;
+    r->blocks--;
+    maybe_finish(r);
+}
+
+static void response_done(replay *r, request *q)
 {
     fx_time now = r->sim->now;
     r->in_flight--;
     fx_tw_set(&r->tw_in_flight, now, (double)r->in_flight);
-    if (q->measured) {
-        fx_replay_result *res = r->res;
+    if (!q->measured)
+        return;
+    fx_replay_result *res = r->res;
+    if (q->failed) {
+        res->failed++;
+    } else {
         fx_time lat = now - q->arrived;
         res->completed++;
+        res->stale_responses += q->stale;
         fx_moments_add(&res->latency, (double)lat);
         fx_hist_add(res->hist, lat);
         fx_batch_add(&res->batch, (double)lat);
         if (r->opts->on_latency)
             r->opts->on_latency(r->opts->ctx, lat);
-        r->last_done = now;
     }
-    q->free_next = r->free_list;
-    r->free_list = q;
+    r->last_done = now;
 }
 
-/* An input of node N of the request arrived: start N when it was the last. */
-static inline void input_arrived(replay *r, request *q, uint32_t n)
+/* Node N of Q is finished (run, skipped or failed): count it. */
+static void node_finished(replay *r, request *q, uint32_t n)
 {
-    if (--q->ns[n].waiting == 0)
-        node_ready(r, q, n);
+    q->ns[n].done = 1;
+    if (r->sync[n] && --q->pending == 0 && q->refresh < 0)
+        response_done(r, q);
+    if (--q->alive == 0)
+        request_put(r, q);
+}
+
+static void node_ready(replay *r, request *q, uint32_t n);
+static void deliver(replay *r, request *q, uint32_t from_pool, uint32_t n, uint32_t s);
+
+/* The key of the input of node N: the request key at the entry, else the
+ * output hashes of its predecessors, joined. */
+static uint64_t input_key(const replay *r, const request *q, uint32_t n, int for_partition)
+{
+    const fx_node *node = &r->svc->nodes[n];
+    if (node->npred == 0)
+        return for_partition ? q->part_key : q->key_hash;
+    if (node->npred == 1)
+        return q->ns[node->pred[0]].hash;
+    uint64_t k = 0;
+    for (uint32_t i = 0; i < node->npred; i++)
+        k = fx_mix64(k ^ q->ns[node->pred[i]].hash);
+    return k;
+}
+
+static void run_node(replay *r, request *q, uint32_t n)
+{
+    uint32_t p = r->arch->node_pool[n];
+    const fx_pool *pool = &r->arch->pools[p];
+    unsigned part = pool->partitions > 1 ? fx_pool_partition(pool, input_key(r, q, n, 1)) : 0;
+    fx_tier_arrive(r->tier[p], r->sim, &q->ns[n].job, part);
+}
+
+/* The output of node N (or of a cache standing in for it) is ready at pool
+ * FROM_POOL: pass it to N's successors. */
+static void outputs_ready(replay *r, request *q, uint32_t n, uint32_t from_pool)
+{
+    const fx_node *node = &r->svc->nodes[n];
+    for (uint32_t i = 0; i < node->nsucc; i++)
+        deliver(r, q, from_pool, n, node->succ[i]);
 }
 
 static void hop_done(void *ctx, void *obj, uint64_t arg)
@@ -129,30 +232,201 @@ static void hop_done(void *ctx, void *obj, uint64_t arg)
     replay *r = obj;
     node_state *ns = (node_state *)(uintptr_t)arg;
     (void)ctx;
-    input_arrived(r, ns->job.owner, (uint32_t)ns->job.tag);
+    request *q = ns->job.owner;
+    if (--ns->waiting == 0)
+        node_ready(r, q, (uint32_t)ns->job.tag);
 }
 
-static void node_done(fx_sim *sim, fx_station *st, fx_job *job, void *ctx)
+/* Node N's output travels from FROM_POOL to its successor S. */
+static void deliver(replay *r, request *q, uint32_t from_pool, uint32_t n, uint32_t s)
+{
+    if (!q->failed && r->network && r->arch->node_pool[s] != from_pool) {
+        fx_time delay = r->arch->has_hop ? fx_dist_sample(&r->arch->hop, r->net_rng) : 0;
+        delay += (fx_time)((double)q->ns[n].bytes * r->ns_per_byte + 0.5);
+        fx_sim_after(r->sim, delay, hop_done, r, (uint64_t)(uintptr_t)&q->ns[s]);
+    } else if (--q->ns[s].waiting == 0) {
+        node_ready(r, q, s);
+    }
+}
+
+/* Cache C answered Q: skip the subgraph, the stored output goes on. */
+static void cache_hit(replay *r, request *q, uint32_t c, uint64_t value)
+{
+    cache_rt *rt = &r->caches[c];
+    const fx_cache_cfg *cfg = &r->arch->caches[c];
+    node_state *to = &q->ns[cfg->to];
+    if (to->traced && to->hash != value) {
+        rt->stale_hits++;
+        q->stale = 1;
+    }
+    to->hash = value;
+    /* The subgraph's nodes count as finished. Its last node's successors
+     * receive the output from the cache's pool. */
+    for (uint32_t n = 0; n < r->svc->nnodes; n++)
+        if (rt->inside[n] && n != cfg->to)
+            node_finished(r, q, n);
+    q->alive++; /* hold the block while the outputs go out */
+    outputs_ready(r, q, cfg->to, cfg->pool);
+    node_finished(r, q, cfg->to);
+    if (--q->alive == 0)
+        request_put(r, q);
+}
+
+static void remember(precompute *pc, uint64_t key, uint64_t value, uint64_t bytes)
+{
+    recent *slot = &pc->seen[fx_mix64(key) % pc->nseen];
+    slot->key = key;
+    slot->value = value;
+    slot->bytes = bytes;
+    slot->used = 1;
+}
+
+static void lookup_done(replay *r, request *q, uint32_t c)
+{
+    cache_rt *rt = &r->caches[c];
+    const fx_cache_cfg *cfg = &r->arch->caches[c];
+    lookup_state *lk = &q->lk[c];
+    uint64_t value;
+    fx_time stored;
+    if (rt->pre) {
+        fx_topk_add(rt->pre->top, lk->key);
+        const node_state *to = &q->ns[cfg->to];
+        if (to->traced)
+            remember(rt->pre, lk->key, to->hash, to->bytes);
+    }
+    if (q->failed) { /* the lookup itself failed: so does the request */
+        lk->missed = 0;
+        node_ready(r, q, cfg->from);
+        return;
+    }
+    if (fx_cache_get(rt->cache, lk->key, r->sim->now, &value, &stored)) {
+        cache_hit(r, q, c, value);
+        return;
+    }
+    lk->missed = 1;
+    run_node(r, q, cfg->from);
+}
+
+/* All inputs of node N have arrived. */
+static void node_ready(replay *r, request *q, uint32_t n)
+{
+    if (q->failed) { /* a failed request's remaining nodes do no work */
+        outputs_ready(r, q, n, r->arch->node_pool[n]);
+        node_finished(r, q, n);
+        return;
+    }
+    uint32_t c = r->arch->node_cache ? r->arch->node_cache[n] : UINT32_MAX;
+    if (c != UINT32_MAX && q->refresh < 0) {
+        const fx_cache_cfg *cfg = &r->arch->caches[c];
+        lookup_state *lk = &q->lk[c];
+        lk->key = input_key(r, q, n, 0);
+        lk->missed = 0;
+        if (!cfg->has_lookup) { /* a lookup that costs nothing needs no queue */
+            lookup_done(r, q, c);
+            return;
+        }
+        lk->job.owner = q;
+        lk->job.tag = TAG_LOOKUP | c;
+        lk->job.demand = fx_dist_sample(&cfg->lookup, r->caches[c].lookup_rng);
+        const fx_pool *pool = &r->arch->pools[cfg->pool];
+        unsigned part = pool->partitions > 1 ? fx_pool_partition(pool, lk->key) : 0;
+        fx_tier_arrive(r->tier[cfg->pool], r->sim, &lk->job, part);
+        return;
+    }
+    run_node(r, q, n);
+}
+
+static void job_done(fx_sim *sim, fx_job *job, int failed, void *ctx)
 {
     replay *r = ctx;
     request *q = job->owner;
-    uint32_t n = (uint32_t)job->tag;
-    const fx_node *node = &r->svc->nodes[n];
-    (void)st;
-
-    for (uint32_t i = 0; i < node->nsucc; i++) {
-        uint32_t s = node->succ[i];
-        if (r->network && r->node_pool[s] != r->node_pool[n]) {
-            fx_time delay = r->arch->has_hop ? fx_dist_sample(&r->arch->hop, r->net_rng) : 0;
-            delay += (fx_time)((double)q->ns[n].bytes * r->ns_per_byte + 0.5);
-            fx_sim_after(sim, delay, hop_done, r, (uint64_t)(uintptr_t)&q->ns[s]);
-        } else {
-            input_arrived(r, q, s);
-        }
+    (void)sim;
+    if (failed)
+        q->failed = 1;
+    if (job->tag & TAG_LOOKUP) {
+        lookup_done(r, q, (uint32_t)(job->tag & ~(uint64_t)TAG_LOOKUP));
+        return;
     }
-    if (--q->pending == 0)
-        request_done(r, q);
+    uint32_t n = (uint32_t)job->tag;
+    /* The last node of a cached subgraph stores its output on a miss, and
+     * a precompute refresh stores it in any case. */
+    for (uint32_t c = 0; c < r->arch->ncaches; c++) {
+        const fx_cache_cfg *cfg = &r->arch->caches[c];
+        if (cfg->to != n || q->failed)
+            continue;
+        int refresh = q->refresh == (int32_t)c;
+        if ((refresh || q->lk[c].missed) &&
+            fx_cache_put(r->caches[c].cache, q->lk[c].key, q->ns[n].bytes, q->ns[n].hash,
+                         r->sim->now) < 0) {
+            fx_err_set(r->err, FX_ENOMEM, "out of memory");
+            fail(r, FX_ENOMEM);
+        }
+        r->caches[c].refreshes += refresh;
+    }
+    if (q->refresh >= 0 && n == r->arch->caches[q->refresh].to) {
+        node_finished(r, q, n); /* a refresh ends with the cached subgraph */
+        return;
+    }
+    q->alive++;
+    outputs_ready(r, q, n, r->arch->node_pool[n]);
+    node_finished(r, q, n);
+    if (--q->alive == 0)
+        request_put(r, q);
 }
+
+/* ---- precompute ------------------------------------------------------------ */
+
+static void precompute_tick(void *ctx, void *obj, uint64_t arg)
+{
+    fx_sim *sim = ctx;
+    replay *r = obj;
+    precompute *pc = &r->pre[arg];
+    const fx_precompute_cfg *cfg = pc->cfg;
+    const fx_cache_cfg *cc = &r->arch->caches[cfg->cache];
+    cache_rt *rt = &r->caches[cfg->cache];
+    const fx_service *svc = r->svc;
+
+    if (!r->have_rec)
+        return; /* the trace is over: let the run end */
+    size_t k = fx_topk_top(pc->top, cfg->top_k, pc->keys, NULL);
+    for (size_t i = 0; i < k; i++) {
+        recent *seen = &pc->seen[fx_mix64(pc->keys[i]) % pc->nseen];
+        if (!seen->used || seen->key != pc->keys[i])
+            continue; /* no output seen for this key: nothing to refresh to */
+        request *q = request_get(r);
+        if (!q) {
+            fx_err_set(r->err, FX_ENOMEM, "out of memory");
+            fail(r, FX_ENOMEM);
+            return;
+        }
+        q->arrived = sim->now;
+        q->refresh = (int32_t)cfg->cache;
+        q->measured = q->failed = q->stale = 0;
+        q->key_hash = q->part_key = pc->keys[i];
+        q->lk[cfg->cache].key = pc->keys[i];
+        q->pending = q->alive = rt->ninside;
+        for (uint32_t n = 0; n < svc->nnodes; n++) {
+            node_state *ns = &q->ns[n];
+            const fx_node *node = &svc->nodes[n];
+            ns->job.owner = q;
+            ns->job.tag = n;
+            ns->done = !rt->inside[n];
+            ns->traced = 0;
+            /* Inside, a node waits only for its predecessors inside. */
+            ns->waiting = 0;
+            for (uint32_t j = 0; j < node->npred; j++)
+                ns->waiting += rt->inside[n] && rt->inside[node->pred[j]];
+            ns->job.demand = node->has_profile ? fx_dist_sample(&node->profile, r->profile_rng[n])
+                                               : (fx_time)(r->demand_mean[n] + 0.5);
+            ns->bytes = n == cc->to ? seen->bytes : node->has_out_bytes ? node->out_bytes : 0;
+            ns->hash = n == cc->to ? seen->value : fx_mix64(q->key_hash ^ n);
+        }
+        run_node(r, q, cc->from);
+    }
+    fx_sim_after(sim, cfg->period, precompute_tick, r, arg);
+}
+
+/* ---- requests -------------------------------------------------------------- */
 
 static void start_measuring(void *ctx, void *obj, uint64_t arg)
 {
@@ -163,29 +437,46 @@ static void start_measuring(void *ctx, void *obj, uint64_t arg)
     r->measure_from = sim->now;
     fx_tw_reset(&r->tw_in_flight, sim->now);
     for (uint32_t p = 0; p < r->arch->npools; p++)
-        fx_station_reset(r->pool_st[p], sim->now);
+        fx_tier_reset(r->tier[p], sim->now);
+    for (uint32_t c = 0; c < r->arch->ncaches; c++) {
+        fx_cache_reset_stats(r->caches[c].cache);
+        r->caches[c].stale_hits = r->caches[c].refreshes = 0;
+    }
 }
 
 static void arrival(void *ctx, void *obj, uint64_t arg);
 
-/* Read the next request and schedule its arrival; at the end, do nothing. */
-static void read_next(replay *r)
+/* The arrival time of the request read ahead, scaled. */
+static fx_time arrival_time(const replay *r)
+{
+    fx_time t = r->scale == 1.0 ? r->rec.t : (fx_time)((double)r->rec.t / r->scale + 0.5);
+    return t < r->sim->now ? r->sim->now : t; /* rounding never reorders */
+}
+
+/* Read the next request ahead; returns 1 when there is one. */
+static int read_ahead(replay *r)
 {
     int got = fx_trace_next(r->trace, &r->rec, r->err);
     if (got < 0) {
         fail(r, r->err->code ? r->err->code : FX_EINVAL);
-        return;
+        return 0;
     }
     r->have_rec = got;
-    if (!got)
-        return;
+    if (!got) {
+        maybe_finish(r);
+        return 0;
+    }
     r->res->total_requests++;
     if (r->opts->on_progress && (r->res->total_requests & 0xffff) == 0)
         r->opts->on_progress(r->opts->ctx, r->res->total_requests);
-    fx_time t = r->scale == 1.0 ? r->rec.t : (fx_time)((double)r->rec.t / r->scale + 0.5);
-    if (t < r->sim->now) /* rounding of scaled times never reorders */
-        t = r->sim->now;
-    fx_sim_at(r->sim, t, arrival, r, 0);
+    return 1;
+}
+
+/* Read the next request and schedule its arrival. */
+static void read_next(replay *r)
+{
+    if (read_ahead(r))
+        fx_sim_at(r->sim, arrival_time(r), arrival, r, 0);
 }
 
 static void arrival(void *ctx, void *obj, uint64_t arg)
@@ -203,7 +494,12 @@ static void arrival(void *ctx, void *obj, uint64_t arg)
         return;
     }
     q->arrived = sim->now;
-    q->pending = svc->nnodes;
+    q->key_hash = rec->key_hash;
+    q->part_key = fx_partition_key(rec->key, rec->key_len);
+    q->pending = r->nsync;
+    q->alive = svc->nnodes;
+    q->refresh = -1;
+    q->failed = q->stale = 0;
     q->measured = sim->now >= r->opts->warmup;
     if (q->measured)
         r->res->requests++;
@@ -217,6 +513,13 @@ static void arrival(void *ctx, void *obj, uint64_t arg)
         ns->bytes = f->has_bytes                        ? f->bytes
                     : svc->nodes[f->node].has_out_bytes ? svc->nodes[f->node].out_bytes
                                                         : 0;
+        ns->traced = f->has_hash;
+        ns->hash = f->hash;
+        if (r->demand_n) { /* a running mean, for precompute without profiles */
+            r->demand_n[f->node]++;
+            r->demand_mean[f->node] +=
+                ((double)f->service - r->demand_mean[f->node]) / (double)r->demand_n[f->node];
+        }
     }
     for (uint32_t n = 0; n < svc->nnodes; n++) {
         node_state *ns = &q->ns[n];
@@ -224,20 +527,25 @@ static void arrival(void *ctx, void *obj, uint64_t arg)
         ns->job.owner = q;
         ns->job.tag = n;
         ns->waiting = node->npred;
-        if (r->given[n])
+        ns->done = 0;
+        if (r->given[n]) {
+            if (!ns->traced) /* no content identity given: a function of the key */
+                ns->hash = fx_mix64(q->key_hash ^ ((uint64_t)n << 32));
             continue;
+        }
         if (!node->has_profile) {
             fx_err_set(r->err, FX_EINVAL,
                        "%s:%llu: expected a service time for node \"%s\" (it has no profile in "
                        "%s), found none",
                        fx_trace_path(r->trace), (unsigned long long)rec->line, node->id, svc->path);
-            q->free_next = r->free_list;
-            r->free_list = q;
+            request_put(r, q);
             fail(r, FX_EINVAL);
             return;
         }
         ns->job.demand = fx_dist_sample(&node->profile, r->profile_rng[n]);
         ns->bytes = node->has_out_bytes ? node->out_bytes : 0;
+        ns->traced = 0;
+        ns->hash = fx_mix64(q->key_hash ^ ((uint64_t)n << 32));
     }
     r->in_flight++;
     if (r->in_flight > r->res->peak_in_flight)
@@ -247,20 +555,57 @@ static void arrival(void *ctx, void *obj, uint64_t arg)
     read_next(r);
 }
 
+/* ---- set-up and results ---------------------------------------------------- */
+
+/* Nodes reached from the entry through synchronous edges only. */
+static uint32_t mark_sync(const fx_arch *arch, uint8_t *sync)
+{
+    const fx_service *svc = arch->svc;
+    uint32_t count = 0;
+    memset(sync, 0, svc->nnodes);
+    sync[svc->entry] = 1;
+    for (uint32_t i = 0; i < svc->nnodes; i++) { /* topological order */
+        uint32_t n = svc->topo[i];
+        if (!sync[n])
+            continue;
+        count++;
+        for (uint32_t j = 0; j < svc->nodes[n].nsucc; j++)
+            if (!arch->async || !arch->async[n] || !arch->async[n][j])
+                sync[svc->nodes[n].succ[j]] = 1;
+    }
+    return count;
+}
+
 static void replay_free(replay *r)
 {
     const fx_arch *a = r->arch;
-    if (r->pool_st)
+    if (r->tier)
         for (uint32_t p = 0; p < a->npools; p++)
-            fx_station_free(r->pool_st[p]);
+            fx_tier_free(r->tier[p]);
     if (r->profile_rng)
         for (uint32_t n = 0; n < r->svc->nnodes; n++)
             gsl_rng_free(r->profile_rng[n]);
+    if (r->caches)
+        for (uint32_t c = 0; c < a->ncaches; c++) {
+            fx_cache_free(r->caches[c].cache);
+            free(r->caches[c].inside);
+            gsl_rng_free(r->caches[c].lookup_rng);
+        }
+    if (r->pre)
+        for (uint32_t j = 0; j < a->nprecompute; j++) {
+            fx_topk_free(r->pre[j].top);
+            free(r->pre[j].seen);
+            free(r->pre[j].keys);
+        }
     gsl_rng_free(r->net_rng);
-    free(r->pool_st);
-    free(r->node_st);
+    free(r->tier);
     free(r->profile_rng);
+    free(r->caches);
+    free(r->pre);
+    free(r->sync);
     free(r->given);
+    free(r->demand_mean);
+    free(r->demand_n);
     slab *s = r->slabs;
     while (s) {
         slab *next = s->next;
@@ -274,10 +619,98 @@ void fx_replay_result_free(fx_replay_result *res)
 {
     if (!res)
         return;
+    for (uint32_t p = 0; res->pools && p < res->npools; p++)
+        free(res->pools[p].partition_util);
     free(res->hist);
     free(res->pools);
+    free(res->caches);
     res->hist = NULL;
     res->pools = NULL;
+    res->caches = NULL;
+}
+
+static fx_status setup(replay *r)
+{
+    const fx_arch *arch = r->arch;
+    const fx_service *svc = r->svc;
+    fx_replay_result *res = r->res;
+    char name[FX_REASON_MAX];
+
+    res->hist = calloc(1, sizeof *res->hist);
+    res->pools = calloc(arch->npools, sizeof *res->pools);
+    res->caches = calloc(arch->ncaches ? arch->ncaches : 1, sizeof *res->caches);
+    r->sim = fx_sim_alloc(r->opts->seed);
+    r->tier = calloc(arch->npools, sizeof *r->tier);
+    r->profile_rng = calloc(svc->nnodes, sizeof *r->profile_rng);
+    r->given = calloc(svc->nnodes, 1);
+    r->sync = calloc(svc->nnodes, 1);
+    r->caches = calloc(arch->ncaches ? arch->ncaches : 1, sizeof *r->caches);
+    if (!res->hist || !res->pools || !res->caches || !r->sim || !r->tier || !r->profile_rng ||
+        !r->given || !r->sync || !r->caches)
+        return FX_ENOMEM;
+    res->npools = arch->npools;
+    res->ncaches = arch->ncaches;
+    r->nsync = mark_sync(arch, r->sync);
+    if (r->network && !(r->net_rng = fx_sim_rng(r->sim, "network")))
+        return FX_ENOMEM;
+    for (uint32_t p = 0; p < arch->npools; p++) {
+        const fx_pool *pool = &arch->pools[p];
+        fx_tier_config cfg = {pool->id,      pool->discipline,
+                              pool->servers, pool->partitions,
+                              pool->speed,   pool->balancer,
+                              pool->mtbf_s,  pool->mttr_s,
+                              pool->retries, pool->has_retry_after ? &pool->retry_after : NULL};
+        if (!(r->tier[p] = fx_tier_alloc(&cfg, r->sim, job_done, r)))
+            return FX_ENOMEM;
+        if (!(res->pools[p].partition_util = calloc(pool->partitions, sizeof(double))))
+            return FX_ENOMEM;
+    }
+    for (uint32_t n = 0; n < svc->nnodes; n++) {
+        if (svc->nodes[n].has_profile) {
+            snprintf(name, sizeof name, "profile:%s", svc->nodes[n].id);
+            if (!(r->profile_rng[n] = fx_sim_rng(r->sim, name)))
+                return FX_ENOMEM;
+        }
+    }
+    for (uint32_t c = 0; c < arch->ncaches; c++) {
+        const fx_cache_cfg *cfg = &arch->caches[c];
+        cache_rt *rt = &r->caches[c];
+        fx_err e;
+        if (fx_cache_alloc(fx_cache_policy_name(cfg->policy), cfg->capacity_bytes, &rt->cache,
+                           &e) != FX_OK)
+            return e.code;
+        fx_cache_set_ttl(rt->cache, cfg->ttl);
+        if (!(rt->inside = calloc(svc->nnodes, 1)))
+            return FX_ENOMEM;
+        fx_placement_nodes(svc, cfg->from, cfg->to, rt->inside);
+        for (uint32_t n = 0; n < svc->nnodes; n++) {
+            rt->ninside += rt->inside[n];
+            rt->nsync_inside += rt->inside[n] && r->sync[n];
+        }
+        snprintf(name, sizeof name, "cache:%s", cfg->id);
+        if (cfg->has_lookup && !(rt->lookup_rng = fx_sim_rng(r->sim, name)))
+            return FX_ENOMEM;
+    }
+    if (arch->nprecompute) {
+        r->pre = calloc(arch->nprecompute, sizeof *r->pre);
+        r->demand_mean = calloc(svc->nnodes, sizeof *r->demand_mean);
+        r->demand_n = calloc(svc->nnodes, sizeof *r->demand_n);
+        if (!r->pre || !r->demand_mean || !r->demand_n)
+            return FX_ENOMEM;
+        for (uint32_t j = 0; j < arch->nprecompute; j++) {
+            precompute *pc = &r->pre[j];
+            pc->cfg = &arch->precompute[j];
+            size_t m = 4 * (size_t)pc->cfg->top_k + 64;
+            pc->top = fx_topk_alloc(m);
+            pc->nseen = 4 * m;
+            pc->seen = calloc(pc->nseen, sizeof *pc->seen);
+            pc->keys = calloc(pc->cfg->top_k, sizeof *pc->keys);
+            if (!pc->top || !pc->seen || !pc->keys)
+                return FX_ENOMEM;
+            r->caches[pc->cfg->cache].pre = pc;
+        }
+    }
+    return FX_OK;
 }
 
 fx_status fx_replay_run(const fx_arch *arch, fx_trace_reader *trace, const fx_replay_opts *opts,
@@ -296,54 +729,36 @@ fx_status fx_replay_run(const fx_arch *arch, fx_trace_reader *trace, const fx_re
     r.trace = trace;
     r.err = e;
     r.scale = opts->rate_scale > 0 ? opts->rate_scale : 1.0;
-    r.node_pool = arch->node_pool;
     r.network = arch->has_hop || arch->bandwidth_mbps > 0;
     r.ns_per_byte = arch->bandwidth_mbps > 0 ? 8e3 / arch->bandwidth_mbps : 0;
-    r.req_size = sizeof(request) + svc->nnodes * sizeof(node_state);
+    r.req_size =
+        sizeof(request) + svc->nnodes * sizeof(node_state) + arch->ncaches * sizeof(lookup_state);
     r.req_size = (r.req_size + 15) & ~(size_t)15;
-
     fx_batch_init(&res->batch);
     res->seed = opts->seed;
-    res->hist = calloc(1, sizeof *res->hist);
-    res->pools = calloc(arch->npools, sizeof *res->pools);
-    res->npools = arch->npools;
-    r.sim = fx_sim_alloc(opts->seed);
-    r.pool_st = calloc(arch->npools, sizeof *r.pool_st);
-    r.node_st = calloc(svc->nnodes, sizeof *r.node_st);
-    r.profile_rng = calloc(svc->nnodes, sizeof *r.profile_rng);
-    r.given = calloc(svc->nnodes, 1);
-    if (!res->hist || !res->pools || !r.sim || !r.pool_st || !r.node_st || !r.profile_rng ||
-        !r.given)
-        goto nomem;
-    if (r.network && !(r.net_rng = fx_sim_rng(r.sim, "network")))
-        goto nomem;
-    for (uint32_t p = 0; p < arch->npools; p++) {
-        const fx_pool *pool = &arch->pools[p];
-        fx_station_config cfg = {pool->id, pool->discipline, pool->servers, 0, pool->speed};
-        if (!(r.pool_st[p] = fx_station_alloc(&cfg, node_done, &r)))
-            goto nomem;
-    }
-    for (uint32_t n = 0; n < svc->nnodes; n++) {
-        r.node_st[n] = r.pool_st[arch->node_pool[n]];
-        if (svc->nodes[n].has_profile) {
-            char name[64 + 16];
-            snprintf(name, sizeof name, "profile:%s", svc->nodes[n].id);
-            if (!(r.profile_rng[n] = fx_sim_rng(r.sim, name)))
-                goto nomem;
-        }
+
+    fx_status st = setup(&r);
+    if (st != FX_OK) {
+        replay_free(&r);
+        fx_replay_result_free(res);
+        return fx_err_set(e, st, st == FX_ENOMEM ? "out of memory" : "cannot set up the replay");
     }
 
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    read_next(&r);
-    if (r.have_rec) {
+    if (read_ahead(&r)) {
         /* Measure from the warm-up's end or the first arrival, whichever is
          * later, so that an idle stretch before the trace does not dilute
-         * utilization and throughput. */
-        fx_time first = fx_calendar_next_time(r.sim->cal);
+         * utilization and throughput. Scheduled before the first arrival, it
+         * fires first when both fall at the same time. */
+        fx_time first = arrival_time(&r);
         fx_sim_at(r.sim, first > opts->warmup ? first : opts->warmup, start_measuring, &r, 0);
+        fx_sim_at(r.sim, first, arrival, &r, 0);
+        for (uint32_t j = 0; j < arch->nprecompute; j++)
+            fx_sim_at(r.sim, first + arch->precompute[j].period, precompute_tick, &r, j);
     }
-    fx_status st = fx_sim_run(r.sim, FX_TIME_MAX);
+    /* An empty trace has nothing to run (failing servers would cycle on). */
+    st = r.have_rec ? fx_sim_run(r.sim, FX_TIME_MAX) : r.sim->failed;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (st != FX_OK) {
         if (e && e->code == FX_OK)
@@ -364,21 +779,32 @@ fx_status fx_replay_run(const fx_arch *arch, fx_trace_reader *trace, const fx_re
     res->mean_in_flight = fx_tw_mean(&r.tw_in_flight, now);
     res->cost_per_hour = fx_arch_cost(arch);
     for (uint32_t p = 0; p < arch->npools; p++) {
-        fx_station_stats s;
-        fx_station_stats_get(r.pool_st[p], now, &s);
+        fx_tier_stats s;
         fx_pool_result *pr = &res->pools[p];
+        fx_tier_stats_get(r.tier[p], now, &s, pr->partition_util);
         pr->id = arch->pools[p].id;
-        pr->servers = arch->pools[p].servers;
+        pr->servers = arch->pools[p].servers * arch->pools[p].partitions;
+        pr->partitions = arch->pools[p].partitions;
         pr->utilization = s.utilization;
         pr->mean_queue = s.mean_queue;
         pr->mean_wait_ms = s.mean_wait * 1e-6;
-        pr->visits = s.departures;
+        pr->visits = s.served;
+        pr->availability = s.availability;
+        pr->has_failures = arch->pools[p].mtbf_s > 0;
+    }
+    for (uint32_t c = 0; c < arch->ncaches; c++) {
+        fx_cache_stats cs;
+        fx_cache_stats_get(r.caches[c].cache, &cs);
+        fx_cache_result *cr = &res->caches[c];
+        cr->id = arch->caches[c].id;
+        cr->hits = cs.hits;
+        cr->misses = cs.misses;
+        cr->evictions = cs.evictions;
+        cr->expirations = cs.expirations;
+        cr->stale_hits = r.caches[c].stale_hits;
+        cr->refreshes = r.caches[c].refreshes;
+        cr->hit_ratio = cs.hits + cs.misses ? (double)cs.hits / (double)(cs.hits + cs.misses) : 0;
     }
     replay_free(&r);
     return FX_OK;
-
-nomem:
-    replay_free(&r);
-    fx_replay_result_free(res);
-    return fx_err_set(e, FX_ENOMEM, "out of memory");
 }

@@ -6,13 +6,29 @@
  * at the pool hosting it for its demand from the trace (or a draw from its
  * profile when the line lacks the node) divided by the pool's speed, and
  * every edge between two pools pays the network: a hop latency plus the
- * upstream output's bytes at the configured bandwidth. A request completes
- * when every node it reaches has finished.
+ * upstream output's bytes at the configured bandwidth. A request's response
+ * is complete when every node it reaches through synchronous edges has
+ * finished; work behind an asynchronous edge still runs and loads its pool.
+ *
+ * Caches: when a request reaches the first node of a cached subgraph, a
+ * lookup (its demand drawn from the cache's lookup spec) queues at the
+ * cache's pool; a hit skips the subgraph and hands the stored output to
+ * what follows (paying the network from the cache's pool), a miss runs the
+ * subgraph and stores its last node's output when that finishes. The key is
+ * the request's key when the subgraph starts at the entry, else the output
+ * hash of the first node's predecessors. A node whose trace line gives no
+ * output hash is taken to output a function of the request key. A hit whose
+ * stored hash differs from the one the trace records is stale.
+ *
+ * Pools are tiers (sim/tier.h): partitions chosen by the key of the node's
+ * input, a balancer within, and failing servers; a job out of retries fails
+ * its request, whose remaining nodes then complete without work.
  *
  * The trace is read as a stream, one request ahead of the simulation, and
  * request state comes from a free list: memory grows with the requests in
  * flight, never with the trace's length. Random streams: "profile:NODE" for
- * demands drawn from profiles, "network" for hop latencies.
+ * demands drawn from profiles, "network" for hop latencies, "cache:ID" for
+ * lookup demands, and the tiers' own (sim/tier.h).
  */
 #ifndef FX_REPLAY_H
 #define FX_REPLAY_H
@@ -35,13 +51,24 @@ typedef struct fx_replay_opts {
 } fx_replay_opts;
 
 typedef struct fx_pool_result {
-    const char *id; /* points into the architecture */
-    unsigned servers;
+    const char *id;   /* points into the architecture */
+    unsigned servers; /* in all partitions */
+    unsigned partitions;
     double utilization;
     double mean_queue;   /* time-averaged jobs waiting */
     double mean_wait_ms; /* per visit: time not in service */
-    uint64_t visits;     /* node executions completed */
+    uint64_t visits;     /* jobs served (node executions, cache lookups) */
+    double availability; /* up server-time / server-time; 1 without failures */
+    int has_failures;
+    double *partition_util; /* per partition */
 } fx_pool_result;
+
+typedef struct fx_cache_result {
+    const char *id; /* points into the architecture */
+    uint64_t hits, misses, evictions, stale_hits, expirations;
+    uint64_t refreshes; /* entries refreshed by precompute jobs */
+    double hit_ratio;
+} fx_cache_result;
 
 typedef struct fx_replay_result {
     uint64_t requests; /* measured requests (arrived after warm-up) */
@@ -59,6 +86,8 @@ typedef struct fx_replay_result {
     double mean_in_flight; /* time-averaged requests in the system */
     fx_pool_result *pools; /* one per pool, in the architecture's order */
     uint32_t npools;
+    fx_cache_result *caches; /* one per cache */
+    uint32_t ncaches;
     uint64_t events;
     double wall_s;
     uint64_t seed;

@@ -49,8 +49,27 @@ char *fx_result_json(const fx_replay_result *res, const char *arch, const char *
         cJSON_AddNumberToObject(o, "utilization", pr->utilization);
         cJSON_AddNumberToObject(o, "mean_queue", pr->mean_queue);
         cJSON_AddNumberToObject(o, "mean_wait_ms", pr->mean_wait_ms);
+        /* Beyond the pinned keys, only where they say something. */
+        if (pr->partitions > 1) {
+            cJSON *parts = cJSON_AddArrayToObject(o, "partitions");
+            for (unsigned k = 0; k < pr->partitions; k++)
+                cJSON_AddItemToArray(parts, cJSON_CreateNumber(pr->partition_util[k]));
+        }
+        if (pr->has_failures)
+            cJSON_AddNumberToObject(o, "availability", pr->availability);
     }
-    cJSON_AddArrayToObject(doc, "caches");
+    cJSON *caches = cJSON_AddArrayToObject(doc, "caches");
+    for (uint32_t c = 0; c < res->ncaches; c++) {
+        const fx_cache_result *cr = &res->caches[c];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToArray(caches, o);
+        cJSON_AddStringToObject(o, "id", cr->id);
+        cJSON_AddNumberToObject(o, "hits", (double)cr->hits);
+        cJSON_AddNumberToObject(o, "misses", (double)cr->misses);
+        cJSON_AddNumberToObject(o, "hit_ratio", cr->hit_ratio);
+        cJSON_AddNumberToObject(o, "evictions", (double)cr->evictions);
+        cJSON_AddNumberToObject(o, "stale_hits", (double)cr->stale_hits);
+    }
     cJSON *sim = cJSON_AddObjectToObject(doc, "sim");
     cJSON_AddNumberToObject(sim, "events", (double)res->events);
     cJSON_AddNumberToObject(sim, "wall_s", res->wall_s);
@@ -110,8 +129,27 @@ char *fx_result_table(const fx_replay_result *res, const char *arch, const char 
             "mean_wait_ms");
     for (uint32_t p = 0; p < res->npools; p++) {
         const fx_pool_result *pr = &res->pools[p];
-        fprintf(f, "%-16s %7u %11.4f %10.4f %13.4f\n", pr->id, pr->servers, pr->utilization,
+        fprintf(f, "%-16s %7u %11.4f %10.4f %13.4f", pr->id, pr->servers, pr->utilization,
                 pr->mean_queue, pr->mean_wait_ms);
+        if (pr->has_failures)
+            fprintf(f, "   availability %.4f", pr->availability);
+        fputc('\n', f);
+        if (pr->partitions > 1) {
+            fprintf(f, "  partitions:");
+            for (unsigned k = 0; k < pr->partitions; k++)
+                fprintf(f, " %.3f", pr->partition_util[k]);
+            fputc('\n', f);
+        }
+    }
+    if (res->ncaches) {
+        fprintf(f, "\n%-16s %10s %10s %9s %10s %10s\n", "cache", "hits", "misses", "hit_ratio",
+                "evictions", "stale_hits");
+        for (uint32_t c = 0; c < res->ncaches; c++) {
+            const fx_cache_result *cr = &res->caches[c];
+            fprintf(f, "%-16s %10llu %10llu %9.4f %10llu %10llu\n", cr->id,
+                    (unsigned long long)cr->hits, (unsigned long long)cr->misses, cr->hit_ratio,
+                    (unsigned long long)cr->evictions, (unsigned long long)cr->stale_hits);
+        }
     }
     fprintf(f, "\n%llu events in %.3f s (%.3g events/s), seed %llu\n",
             (unsigned long long)res->events, res->wall_s, events_per_s(res),
@@ -161,6 +199,10 @@ char *fx_result_csv(const fx_replay_result *res, const char *arch, const char *t
             fputs(",util_", f);
             csv_str(f, res->pools[p].id);
         }
+        for (uint32_t c = 0; c < res->ncaches; c++) {
+            fputs(",hit_ratio_", f);
+            csv_str(f, res->caches[c].id);
+        }
         fputs(",events,seed\n", f);
     }
     csv_str(f, arch);
@@ -178,6 +220,8 @@ char *fx_result_csv(const fx_replay_result *res, const char *arch, const char *t
     fprintf(f, ",%llu", (unsigned long long)res->stale_responses);
     for (uint32_t p = 0; p < res->npools; p++)
         csv_num(f, res->pools[p].utilization);
+    for (uint32_t c = 0; c < res->ncaches; c++)
+        csv_num(f, res->caches[c].hit_ratio);
     fprintf(f, ",%llu,%llu\n", (unsigned long long)res->events, (unsigned long long)res->seed);
     return finish(f, &text);
 }

@@ -14,11 +14,20 @@
  * an arrival never allocates in steady state. When service ends the station
  * calls its depart function with the job; the caller may route the job on.
  *
+ * Servers can be taken out of service and put back (a failure and its
+ * repair, FCFS and PS only): with u of the c servers up, FCFS serves at most
+ * u jobs at once and PS runs each of n jobs at rate min(1, u/n). A failure
+ * takes an idle server when there is one; otherwise it interrupts one job in
+ * service, which leaves the station without departing and goes back to the
+ * caller. The caller can also take any job out (fx_station_remove) or empty
+ * the station (fx_station_drain). A job taken out is neither a departure nor
+ * a drop: arrivals = departures + dropped + removed + present.
+ *
  * Statistics run from the last fx_station_reset (time 0 at creation):
- * utilization (busy servers / c, time-averaged; for PS min(n, c)/c; 0 for
+ * utilization (busy servers / c, time-averaged; for PS min(n, u)/c; 0 for
  * DELAY, which has no capacity to use up), time-averaged jobs present and waiting,
  * and per departed job the response time and the wait (response minus the
- * job's demand).
+ * job's demand). Utilization divides by all c servers, up or not.
  */
 #ifndef FX_STATION_H
 #define FX_STATION_H
@@ -37,8 +46,14 @@ typedef struct fx_job {
     uint64_t tag;    /* free for the caller */
     /* Used by the station while the job is there. */
     struct fx_job *next;
-    double finish;  /* PS: virtual finish time */
-    uint64_t order; /* PS: arrival order, breaks ties */
+    double finish;   /* PS: virtual finish time */
+    uint64_t order;  /* PS: arrival order, breaks ties */
+    fx_event *event; /* FCFS, DELAY: the pending completion, NULL when none */
+    uint32_t slot;   /* FCFS: index among the jobs in service */
+    /* Used by a tier (sim/tier.h) while the job is there; the tier also links
+     * jobs through next while they wait for a server to be repaired. */
+    uint32_t attempts; /* services interrupted by failures so far */
+    fx_time entered;   /* when it arrived at the tier */
 } fx_job;
 
 typedef struct fx_station fx_station;
@@ -64,6 +79,7 @@ typedef struct fx_station_stats {
     double mean_response; /* ns, over departures */
     double mean_wait;     /* ns, over departures: response - demand/speed */
     double elapsed;       /* ns measured */
+    uint64_t removed;     /* taken out: remove, drain, or interrupted by server_down */
 } fx_station_stats;
 
 /* NULL when out of memory or when the configuration is invalid (servers 0,
@@ -83,5 +99,36 @@ void fx_station_stats_get(const fx_station *st, fx_time now, fx_station_stats *o
 
 /* Start measuring afresh at NOW (end of a warm-up). */
 void fx_station_reset(fx_station *st, fx_time now);
+
+/* Servers in service now (c until the first fx_station_server_down). */
+unsigned fx_station_servers_up(const fx_station *st);
+
+/* Take one server of an FCFS or PS station out of service now. An idle
+ * server goes when there is one (FCFS: fewer busy than up; PS: fewer jobs
+ * than servers up) and the function returns NULL. Otherwise one job in
+ * service is interrupted and returned: its completion is cancelled and it
+ * leaves without a departure (counted as removed); its progress is lost.
+ * PICK chooses it among the b jobs in service (FCFS: the busy servers; PS:
+ * every job present), as number PICK mod b in an order fixed by the run's
+ * history, so a caller passes a random draw to hit a random server. Does
+ * nothing (NULL) for DELAY or when no server is up. */
+fx_job *fx_station_server_down(fx_station *st, fx_sim *sim, uint32_t pick);
+
+/* Put one server back in service now (up to c); under FCFS the first
+ * waiting job starts on it. Does nothing for DELAY or when all c are up. */
+void fx_station_server_up(fx_station *st, fx_sim *sim);
+
+/* Take JOB, present at ST (waiting or in service), out now: its completion
+ * is cancelled and it leaves without a departure (counted as removed). Under
+ * FCFS the freed server takes the next waiting job. Returns 1, or 0 when JOB
+ * is not at ST (FCFS and PS check; DELAY trusts the caller). O(1) for a job
+ * in FCFS service, O(jobs present) otherwise. */
+int fx_station_remove(fx_station *st, fx_sim *sim, fx_job *job);
+
+/* Take every job out of an FCFS or PS station now, as fx_station_remove
+ * does, and return them linked through next: FCFS the jobs in service, then
+ * the waiting ones in queue order; PS in arrival order. NULL when empty or
+ * for DELAY (whose jobs are not listed). */
+fx_job *fx_station_drain(fx_station *st, fx_sim *sim);
 
 #endif

@@ -15,6 +15,7 @@ int main(void)
     suite_add_tcase(s, fx_tcase_calendar());
     suite_add_tcase(s, fx_tcase_stats());
     suite_add_tcase(s, fx_tcase_station());
+    suite_add_tcase(s, fx_tcase_tier());
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
     int failed = srunner_ntests_failed(sr);

@@ -487,15 +487,21 @@ START_TEST(service_invalid)
 }
 END_TEST
 
-#define E         FX_EINVAL
-#define POOL_KEYS "expected one of id, nodes, servers, cost_per_hour, speed, discipline"
+#define E FX_EINVAL
+#define POOL_KEYS                                                                                  \
+    "expected one of id, nodes, servers, cost_per_hour, speed, discipline, balancer, "             \
+    "partitions, partition_by, splits, lookup, mtbf_s, mttr_s, retries, retry_after"
 #define P_APP_WITH(member)                                                                         \
     "{\"id\": \"app\", \"nodes\": [\"geocode\"], \"cost_per_hour\": 0.25" member "}"
 #define POOLS_APP(member) P_WEB ", " P_APP_WITH(member) ", " P_DB
+#define CACHE(from, to, member)                                                                    \
+    "{\"id\": \"c\", \"from\": " from ", \"to\": " to ", \"pool\": \"web\", "                      \
+    "\"capacity_bytes\": 100" member "}"
 
 static const bad_case bad_archs[] = {
-    {"{\"name\": \"x\", \"caches\": []}", E,
-     ": unknown key \"caches\"; expected one of name, service, pools, network"},
+    {"{\"name\": \"x\", \"cache\": []}", E,
+     ": unknown key \"cache\"; expected one of name, service, pools, network, caches, "
+     "async_edges, precompute"},
     {"{\"service\": \"weather.service.json\"}", E, ": missing key \"name\""},
     {ARCH_FULL("\"weather.service.json\"", W_POOLS, ", \"name\": \"again\""), E,
      ": key \"name\" given twice"},
@@ -568,8 +574,8 @@ static const bad_case bad_archs[] = {
      E, ": pools[0].nodes[1]: unknown node \"rendr\"; expected one of " IDS},
     {ARCH("{\"id\": \"web\", \"nodes\": [\"parse\", 7], \"servers\": 1, \"cost_per_hour\": 1}", ""),
      E, ": pools[0].nodes[1]: expected a node id, found 7"},
-    {ARCH("{\"id\": \"web\", \"nodes\": [], \"servers\": 1, \"cost_per_hour\": 1}", ""), E,
-     ": pools[0].nodes: expected at least 1 node id, found none"},
+    {ARCH(W_POOLS ", {\"id\": \"spare\", \"nodes\": [], \"servers\": 1, \"cost_per_hour\": 1}", ""),
+     E, ": pools[3]: expected a pool to host nodes or serve a cache, found neither"},
     {ARCH("{\"id\": \"web\", \"nodes\": [\"parse\", \"render\"], \"servers\": 4, "
           "\"cost_per_hour\": 0.1}, " P_APP ", " P_DB,
           ""),
@@ -584,6 +590,68 @@ static const bad_case bad_archs[] = {
     {ARCH(W_POOLS, ", \"network\": {\"latency\": \"exp:1ms\"}"), E,
      ": network: unknown key \"latency\"; expected one of hop, bandwidth_mbps"},
     {ARCH(W_POOLS, ", \"network\": null"), E, ": network: expected an object, found null"},
+
+    /* Transformations: each validity rule refuses a bad placement with its reason. */
+    {ARCH(W_POOLS, ", \"caches\": [" CACHE("\"log\"", "\"log\"", "") "]"), E,
+     ": caches[0]: expected a valid placement, found log..log: node \"log\" has side effects"},
+    {ARCH(W_POOLS, ", \"caches\": [" CACHE("\"parse\"", "\"render\"", "") "]"), E,
+     ": caches[0]: expected a valid placement, found parse..render: path \"parse\" -> \"log\" "
+     "leaves the subgraph before \"render\""},
+    {ARCH(W_POOLS, ", \"caches\": [" CACHE("\"forecast\"", "\"forecast\"", ", \"ttl_s\": 900") "]"),
+     E,
+     ": caches[0].ttl_s: expected at most 600 (the smallest volatile_s inside the cache), found "
+     "900"},
+    {ARCH(W_POOLS, ", \"caches\": [" CACHE(
+                       "\"forecast\"", "\"forecast\"",
+                       "") ", {\"id\": "
+                           "\"d\", \"from\": \"geocode\", \"to\": \"forecast\", \"pool\": \"web\", "
+                           "\"capacity_bytes\": 100}]"),
+     E,
+     ": caches[1]: expected caches over disjoint subgraphs, found node \"forecast\" also under "
+     "caches[0]"},
+    {ARCH(W_POOLS,
+          ", \"caches\": [" CACHE("\"forecast\"", "\"forecast\"", ", \"policy\": \"lrv\"") "]"),
+     E,
+     ": caches[0].policy: unknown policy \"lrv\"; expected one of lru, fifo, lfu, clock, s3fifo, "
+     "sieve"},
+    {ARCH(W_POOLS, ", \"caches\": [{\"id\": \"c\", \"from\": \"forecast\", \"to\": \"forecast\", "
+                   "\"pool\": \"cachepool\", \"capacity_bytes\": 100}]"),
+     E, ": caches[0].pool: unknown pool \"cachepool\"; expected one of web, app, db"},
+    {ARCH(W_POOLS, ", \"caches\": [{\"id\": \"c\", \"from\": \"forecast\", \"to\": \"forecast\", "
+                   "\"pool\": \"web\", \"capacity_bytes\": 0}]"),
+     E, ": caches[0].capacity_bytes: expected a positive integer, found 0"},
+    {ARCH(W_POOLS, ", \"async_edges\": [[\"parse\", \"geocode\"]]"), E,
+     ": async_edges[0]: expected an edge that may be asynchronous, found parse -> geocode: the "
+     "exit \"render\" is reachable from \"geocode\""},
+    {ARCH(W_POOLS, ", \"async_edges\": [[\"parse\", \"render\"]]"), E,
+     ": async_edges[0]: expected an edge of the service, found parse -> render"},
+    {ARCH(W_POOLS, ", \"precompute\": [{\"cache\": \"z\", \"period_s\": 1, \"top_k\": 5}]"), E,
+     ": precompute[0].cache: unknown cache \"z\"; expected one of (no caches defined)"},
+    {ARCH(W_POOLS,
+          ", \"caches\": [" CACHE("\"forecast\"", "\"forecast\"",
+                                  "") "], \"precompute\": "
+                                      "[{\"cache\": \"c\", \"period_s\": 10, \"top_k\": 0}]"),
+     E, ": precompute[0].top_k: expected a positive integer, found 0"},
+    {ARCH(POOLS_APP(", \"servers\": 1, \"partitions\": 3, \"partition_by\": \"range\", "
+                    "\"splits\": [5]"),
+          ""),
+     E, ": pools[1].splits: expected 2 split points (one fewer than the partitions), found 1"},
+    {ARCH(POOLS_APP(", \"servers\": 1, \"partitions\": 3, \"partition_by\": \"range\", "
+                    "\"splits\": [5, 3]"),
+          ""),
+     E, ": pools[1].splits[1]: expected split points in increasing order, found 3 after 5"},
+    {ARCH(POOLS_APP(", \"servers\": 1, \"splits\": [5]"), ""), E,
+     ": pools[1].splits: expected no split points unless partition_by is \"range\", found some"},
+    {ARCH(POOLS_APP(", \"servers\": 1, \"balancer\": \"least\""), ""), E,
+     ": pools[1].balancer: expected one of \"shared\", \"random\", \"round-robin\", \"jsq\", "
+     "\"p2c\", found \"least\""},
+    {ARCH(POOLS_APP(", \"servers\": 1, \"mttr_s\": 5"), ""), E,
+     ": pools[1].mttr_s: expected mtbf_s alongside mttr_s, found none"},
+    {ARCH(POOLS_APP(", \"servers\": 1, \"mtbf_s\": 5"), ""), E,
+     ": pools[1]: missing key \"mttr_s\""},
+    {ARCH(W_POOLS, ", \"caches\": [" CACHE("\"forecast\"", "\"forecast\"",
+                                           "") ", " CACHE("\"render\"", "\"render\"", "") "]"),
+     E, ": caches[1].id: cache \"c\" given twice (first at caches[0])"},
 
     /* An inline service is checked like a file, with its path inside this one. */
     {ARCH_FULL(SVC(N_PARSE ", {\"id\": \"geocode\", \"volatile_s\": \"1h\"}", ""), W_POOLS, ""), E,

@@ -263,6 +263,216 @@ START_TEST(warmup_excludes_early_requests)
 }
 END_TEST
 
+/* ---- transformations ------------------------------------------------------ */
+
+static const char one_node_service[] =
+    "{\"service\": \"one\", \"entry\": \"work\", \"exit\": \"work\",\n"
+    " \"nodes\": [{\"id\": \"work\", \"volatile_s\": 5}], \"edges\": []}\n";
+
+/* A request cache over the only node: 10 keys, each requested 20 times
+ * 10 ms apart; an LRU big enough for all: 10 misses, 190 hits, and the pool
+ * only sees the misses. Hits cost nothing (no lookup spec). */
+START_TEST(cache_hits_skip_the_subgraph)
+{
+    fixture("one.service.json", one_node_service);
+    const char *a =
+        fixture("c.json", "{\"name\": \"c\", \"service\": \"one.service.json\",\n"
+                          " \"pools\": [{\"id\": \"p\", \"nodes\": [\"work\"], \"servers\": 1,\n"
+                          "              \"cost_per_hour\": 1}],\n"
+                          " \"caches\": [{\"id\": \"rc\", \"from\": \"work\", \"to\": \"work\",\n"
+                          "   \"pool\": \"p\", \"capacity_bytes\": 1000, \"policy\": \"lru\",\n"
+                          "   \"cost_per_gb_hour\": 2000}]}\n");
+    char *text = malloc(64 * 200 + 64);
+    size_t len = (size_t)sprintf(text, "#fluxotrace 1\n");
+    for (int i = 0; i < 200; i++)
+        len += (size_t)sprintf(text + len, "%d\tk%d\twork=2000/100/%x\n", 10000 * (i + 1), i % 10,
+                               i % 10 + 1);
+    const char *t = fixture("c.trace", text);
+    free(text);
+    fx_replay_result res;
+    run(a, t, 1.0, 0, 1, &res);
+    ck_assert_uint_eq(res.ncaches, 1);
+    ck_assert_uint_eq(res.caches[0].misses, 10);
+    ck_assert_uint_eq(res.caches[0].hits, 190);
+    ck_assert_uint_eq(res.caches[0].stale_hits, 0);
+    ck_assert_uint_eq(res.pools[0].visits, 10);
+    ck_assert_uint_eq(res.completed, 200);
+    ck_assert_int_eq((int64_t)res.latency.min, 0);
+    ck_assert_int_eq((int64_t)res.latency.max, 2 * FX_MS);
+    /* 1 server at 1/h, and 1000 bytes at 2000 per GB-hour. */
+    ck_assert_double_eq_tol(res.cost_per_hour, 1.0 + 1000 * 1e-9 * 2000, 1e-12);
+    fx_replay_result_free(&res);
+}
+END_TEST
+
+/* The stored output differs from what the trace says the node outputs now:
+ * a stale hit. Then the TTL (volatile_s 5 s) expires an entry. */
+START_TEST(stale_hits_and_ttl)
+{
+    fixture("one.service.json", one_node_service);
+    const char *a =
+        fixture("s.json", "{\"name\": \"s\", \"service\": \"one.service.json\",\n"
+                          " \"pools\": [{\"id\": \"p\", \"nodes\": [\"work\"], \"servers\": 1,\n"
+                          "              \"cost_per_hour\": 1}],\n"
+                          " \"caches\": [{\"id\": \"rc\", \"from\": \"work\", \"to\": \"work\",\n"
+                          "   \"pool\": \"p\", \"capacity_bytes\": 1000}]}\n");
+    /* t=1s miss (A:1); 2s hit, fresh; 3s hit, stale (A is now 2); 9s: more
+     * than 5 s after the insertion at 1s: expired, a miss. */
+    const char *t = fixture("s.trace", "#fluxotrace 1\n"
+                                       "1000000\tA\twork=100/10/1\n"
+                                       "2000000\tA\twork=100/10/1\n"
+                                       "3000000\tA\twork=100/10/2\n"
+                                       "9000000\tA\twork=100/10/2\n");
+    fx_replay_result res;
+    run(a, t, 1.0, 0, 1, &res);
+    ck_assert_uint_eq(res.caches[0].hits, 2);
+    ck_assert_uint_eq(res.caches[0].misses, 2);
+    ck_assert_uint_eq(res.caches[0].stale_hits, 1);
+    ck_assert_uint_eq(res.stale_responses, 1);
+    ck_assert_uint_eq(res.caches[0].expirations, 1);
+    fx_replay_result_free(&res);
+}
+END_TEST
+
+/* a -> b (the exit) and a -> slow, asynchronous: the response waits for a
+ * and b only, yet slow's pool is busy. */
+START_TEST(async_edges_leave_the_response)
+{
+    fixture("as.service.json",
+            "{\"service\": \"as\", \"entry\": \"a\", \"exit\": \"b\",\n"
+            " \"nodes\": [{\"id\": \"a\"}, {\"id\": \"b\"}, {\"id\": \"slow\"}],\n"
+            " \"edges\": [[\"a\", \"b\"], [\"a\", \"slow\"]]}\n");
+    const char *a = fixture(
+        "as.json", "{\"name\": \"as\", \"service\": \"as.service.json\",\n"
+                   " \"pools\": [{\"id\": \"p\", \"nodes\": [\"a\", \"b\"], \"servers\": 4,\n"
+                   "              \"cost_per_hour\": 1},\n"
+                   "             {\"id\": \"q\", \"nodes\": [\"slow\"], \"servers\": 1,\n"
+                   "              \"cost_per_hour\": 1}],\n"
+                   " \"async_edges\": [[\"a\", \"slow\"]]}\n");
+    char *text = malloc(64 * 1000 + 64);
+    size_t len = (size_t)sprintf(text, "#fluxotrace 1\n");
+    for (int i = 0; i < 1000; i++)
+        len += (size_t)sprintf(text + len, "%d\tk\ta=1000\tb=2000\tslow=50000\n", 100000 * (i + 1));
+    const char *t = fixture("as.trace", text);
+    free(text);
+    fx_replay_result res;
+    run(a, t, 1.0, 0, 1, &res);
+    ck_assert_uint_eq(res.completed, 1000);
+    ck_assert_int_eq((int64_t)res.latency.max, 3 * FX_MS);
+    ck_assert_int_eq((int64_t)res.latency.min, 3 * FX_MS);
+    /* 50 ms of work every 100 ms on one server. */
+    ck_assert_double_eq_tol(res.pools[1].utilization, 0.5, 0.01);
+    ck_assert_uint_eq(res.pools[1].visits, 1000);
+    fx_replay_result_free(&res);
+}
+END_TEST
+
+/* Servers that fail often, with no retries: some requests fail, and every
+ * request is either completed or failed. */
+START_TEST(failures_fail_requests)
+{
+    char arch[512];
+    fixture("mm.service.json", mm_service);
+    snprintf(arch, sizeof arch,
+             "{\"name\": \"f\", \"service\": \"mm.service.json\",\n"
+             " \"pools\": [{\"id\": \"p\", \"nodes\": [\"work\"], \"servers\": 2,\n"
+             "   \"cost_per_hour\": 1, \"mtbf_s\": 2, \"mttr_s\": 1, \"retries\": %d}]}\n",
+             0);
+    const char *a0 = fixture("f0.json", arch);
+    snprintf(arch, sizeof arch,
+             "{\"name\": \"f\", \"service\": \"mm.service.json\",\n"
+             " \"pools\": [{\"id\": \"p\", \"nodes\": [\"work\"], \"servers\": 2,\n"
+             "   \"cost_per_hour\": 1, \"mtbf_s\": 2, \"mttr_s\": 1, \"retries\": %d,\n"
+             "   \"retry_after\": \"det:1ms\"}]}\n",
+             5);
+    const char *a5 = fixture("f5.json", arch);
+    const char *t = mm_trace("f.trace", 20000, 100.0, 0.005, 9);
+    fx_replay_result r0, r5;
+    run(a0, t, 1.0, 0, 1, &r0);
+    run(a5, t, 1.0, 0, 1, &r5);
+    ck_assert_uint_eq(r0.completed + r0.failed, 20000);
+    ck_assert_uint_eq(r5.completed + r5.failed, 20000);
+    ck_assert_uint_gt(r0.failed, 0);
+    ck_assert_uint_lt(r5.failed, r0.failed / 4 + 1);
+    /* Up 2 s, down 1 s on average: available two thirds of the time. */
+    ck_assert(r0.pools[0].has_failures);
+    ck_assert_double_eq_tol(r0.pools[0].availability, 2.0 / 3.0, 0.05);
+    fx_replay_result_free(&r0);
+    fx_replay_result_free(&r5);
+}
+END_TEST
+
+/* Range partitions over numeric keys: keys below 500 go to partition 0,
+ * which gets three requests in four. */
+START_TEST(partitions_show_a_hot_partition)
+{
+    fixture("mm.service.json", mm_service);
+    const char *a = fixture(
+        "pt.json", "{\"name\": \"pt\", \"service\": \"mm.service.json\",\n"
+                   " \"pools\": [{\"id\": \"p\", \"nodes\": [\"work\"], \"servers\": 1,\n"
+                   "   \"cost_per_hour\": 1, \"partitions\": 2, \"partition_by\": \"range\",\n"
+                   "   \"splits\": [500]}]}\n");
+    char *text = malloc(64 * 4000 + 64);
+    size_t len = (size_t)sprintf(text, "#fluxotrace 1\n");
+    for (int i = 0; i < 4000; i++)
+        len += (size_t)sprintf(text + len, "%d\t%d\twork=400\n", 1000 * (i + 1),
+                               i % 4 == 3 ? 700 + i % 100 : i % 500);
+    const char *t = fixture("pt.trace", text);
+    free(text);
+    fx_replay_result res;
+    run(a, t, 1.0, 0, 1, &res);
+    ck_assert_uint_eq(res.pools[0].partitions, 2);
+    ck_assert_uint_eq(res.pools[0].servers, 2);
+    /* 0.4 ms every ms, three in four to partition 0. */
+    ck_assert_double_eq_tol(res.pools[0].partition_util[0], 0.3, 0.01);
+    ck_assert_double_eq_tol(res.pools[0].partition_util[1], 0.1, 0.01);
+    ck_assert_double_eq_tol(res.cost_per_hour, 2.0, 1e-12);
+    fx_replay_result_free(&res);
+}
+END_TEST
+
+/* A precompute job refreshes the hot keys: it loads the pool and keeps the
+ * entries alive past their TTL, so requests keep hitting. */
+START_TEST(precompute_refreshes_hot_keys)
+{
+    fixture("one.service.json", one_node_service);
+    static const char arch_fmt[] =
+        "{\"name\": \"pc\", \"service\": \"one.service.json\",\n"
+        " \"pools\": [{\"id\": \"p\", \"nodes\": [\"work\"], \"servers\": 4,\n"
+        "              \"cost_per_hour\": 1}],\n"
+        " \"caches\": [{\"id\": \"rc\", \"from\": \"work\", \"to\": \"work\",\n"
+        "   \"pool\": \"p\", \"capacity_bytes\": 100000, \"ttl_s\": 2}]%s}\n";
+    char arch[1024];
+    snprintf(arch, sizeof arch, arch_fmt, "");
+    const char *plain = fixture("plain.json", arch);
+    snprintf(arch, sizeof arch, arch_fmt,
+             ",\n \"precompute\": [{\"cache\": \"rc\", \"period_s\": 1, \"top_k\": 5}]");
+    const char *pre = fixture("pre.json", arch);
+    /* Five hot keys every 10 ms for 20 s; their output never changes. */
+    char *text = malloc(64 * 2000 + 64);
+    size_t len = (size_t)sprintf(text, "#fluxotrace 1\n");
+    for (int i = 0; i < 2000; i++)
+        len += (size_t)sprintf(text + len, "%d\th%d\twork=1000/10/%x\n", 10000 * (i + 1), i % 5,
+                               i % 5 + 1);
+    const char *t = fixture("pc.trace", text);
+    free(text);
+    fx_replay_result rp, rq;
+    run(plain, t, 1.0, 0, 1, &rp);
+    run(pre, t, 1.0, 0, 1, &rq);
+    /* Without refreshes every key expires every 2 s: about 50 misses. */
+    ck_assert_uint_ge(rp.caches[0].misses, 40);
+    ck_assert_uint_eq(rp.caches[0].refreshes, 0);
+    /* With them, only the first request of each key misses. */
+    ck_assert_uint_eq(rq.caches[0].misses, 5);
+    ck_assert_uint_gt(rq.caches[0].refreshes, 50);
+    /* The refreshes are work: the pool serves more than the misses. */
+    ck_assert_uint_gt(rq.pools[0].visits, rq.caches[0].misses + 50);
+    ck_assert_uint_eq(rq.completed, 2000);
+    fx_replay_result_free(&rp);
+    fx_replay_result_free(&rq);
+}
+END_TEST
+
 TCase *fx_tcase_replay(void)
 {
     TCase *tc = tcase_create("replay");
@@ -274,5 +484,11 @@ TCase *fx_tcase_replay(void)
     tcase_add_test(tc, profiles_fill_missing_nodes_and_seeds_reproduce);
     tcase_add_test(tc, missing_demand_without_profile_is_an_error);
     tcase_add_test(tc, warmup_excludes_early_requests);
+    tcase_add_test(tc, cache_hits_skip_the_subgraph);
+    tcase_add_test(tc, stale_hits_and_ttl);
+    tcase_add_test(tc, async_edges_leave_the_response);
+    tcase_add_test(tc, failures_fail_requests);
+    tcase_add_test(tc, partitions_show_a_hot_partition);
+    tcase_add_test(tc, precompute_refreshes_hot_keys);
     return tc;
 }
