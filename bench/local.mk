@@ -6,28 +6,34 @@
 
 # The bare C loop: built on demand only (EXTRA_PROGRAMS), always at -O2,
 # with no sanitizers (empty _LDFLAGS replaces AM_LDFLAGS) and no libfluxo.
-EXTRA_PROGRAMS = bench/bare_mm1
+EXTRA_PROGRAMS = bench/bare_mm1 bench/cache_lru
 bench_bare_mm1_SOURCES = bench/bare_mm1.c
 bench_bare_mm1_CFLAGS = -O2
 bench_bare_mm1_LDFLAGS =
 bench_bare_mm1_LDADD = -lm
+bench_cache_lru_SOURCES = bench/cache_lru.c
+bench_cache_lru_CFLAGS = -O2
+bench_cache_lru_LDFLAGS =
+bench_cache_lru_LDADD = -lm
 
-BENCH_SH = bench/engine_vs_bare.sh bench/engine_vs_simpy.sh bench/replay_weather.sh
+BENCH_SH = bench/engine_vs_bare.sh bench/engine_vs_simpy.sh bench/replay_weather.sh \
+	bench/cache_lru.sh
 EXTRA_DIST += $(BENCH_SH) bench/bench_lib.sh bench/mm1_simpy.py \
 	bench/README.md
 
 # Automake does not clean EXTRA_PROGRAMS; the top Makefile.am has no
 # CLEANFILES, so it is defined here.
-CLEANFILES = bench/bare_mm1$(EXEEXT) bench/bench.log
+CLEANFILES = bench/bare_mm1$(EXEEXT) bench/cache_lru$(EXEEXT) bench/bench.log
 
 BENCH_ENV = FLUXOSIM=$(abs_builddir)/fluxosim$(EXEEXT) \
 	BARE=$(abs_builddir)/bench/bare_mm1$(EXEEXT) \
+	CACHE_LRU=$(abs_builddir)/bench/cache_lru$(EXEEXT) \
 	PYTHON=$(PYTHON3_DEBIAN) srcdir=$(abs_srcdir)
 
 # Runs every script even when one fails, keeps the whole output in
 # bench/bench.log, ends with the BENCH lines, and fails if any script did.
 .PHONY: bench
-bench: fluxosim$(EXEEXT) bench/bare_mm1$(EXEEXT)
+bench: fluxosim$(EXEEXT) bench/bare_mm1$(EXEEXT) bench/cache_lru$(EXEEXT)
 	@log=bench/bench.log; rm -f $$log; \
 	for s in $(BENCH_SH); do \
 	  echo "=== $$s" | tee -a $$log; \

@@ -89,9 +89,10 @@ typedef struct replay {
     fx_tier **tier;        /* per pool */
     gsl_rng **profile_rng; /* per node, NULL without a profile */
     gsl_rng *net_rng;
-    int network;        /* edges between pools cost something */
-    double ns_per_byte; /* transfer time; 0 without bandwidth */
-    uint8_t *sync;      /* per node: reached through synchronous edges */
+    int network;           /* edges between pools cost something */
+    int entry_partitioned; /* the entry's pool (or its cache's pool) is partitioned */
+    double ns_per_byte;    /* transfer time; 0 without bandwidth */
+    uint8_t *sync;         /* per node: reached through synchronous edges */
     uint32_t nsync;
     cache_rt *caches;
     precompute *pre;
@@ -472,30 +473,23 @@ static int read_ahead(replay *r)
     return 1;
 }
 
-/* Read the next request and schedule its arrival. */
-static void read_next(replay *r)
+/* The request read ahead arrives now. Returns 0 when the run must stop. */
+static int start_request(replay *r)
 {
-    if (read_ahead(r))
-        fx_sim_at(r->sim, arrival_time(r), arrival, r, 0);
-}
-
-static void arrival(void *ctx, void *obj, uint64_t arg)
-{
-    fx_sim *sim = ctx;
-    replay *r = obj;
+    fx_sim *sim = r->sim;
     const fx_service *svc = r->svc;
     const fx_trace_rec *rec = &r->rec;
-    (void)arg;
 
     request *q = request_get(r);
     if (!q) {
         fx_err_set(r->err, FX_ENOMEM, "out of memory");
         fail(r, FX_ENOMEM);
-        return;
+        return 0;
     }
     q->arrived = sim->now;
     q->key_hash = rec->key_hash;
-    q->part_key = fx_partition_key(rec->key, rec->key_len);
+    if (r->entry_partitioned)
+        q->part_key = fx_partition_key(rec->key, rec->key_len);
     q->pending = r->nsync;
     q->alive = svc->nnodes;
     q->refresh = -1;
@@ -540,7 +534,7 @@ static void arrival(void *ctx, void *obj, uint64_t arg)
                        fx_trace_path(r->trace), (unsigned long long)rec->line, node->id, svc->path);
             request_put(r, q);
             fail(r, FX_EINVAL);
-            return;
+            return 0;
         }
         ns->job.demand = fx_dist_sample(&node->profile, r->profile_rng[n]);
         ns->bytes = node->has_out_bytes ? node->out_bytes : 0;
@@ -552,7 +546,28 @@ static void arrival(void *ctx, void *obj, uint64_t arg)
         r->res->peak_in_flight = r->in_flight;
     fx_tw_set(&r->tw_in_flight, sim->now, (double)r->in_flight);
     node_ready(r, q, svc->entry);
-    read_next(r);
+    return 1;
+}
+
+/* Arrivals come one at a time from the trace. When the next one falls
+ * strictly before every pending event, it would be the next to fire anyway:
+ * it starts at once instead of going through the calendar, the same order
+ * at a fraction of the cost (most requests of a cache-friendly trace never
+ * leave this loop). */
+static void arrival(void *ctx, void *obj, uint64_t arg)
+{
+    fx_sim *sim = ctx;
+    replay *r = obj;
+    (void)arg;
+    while (start_request(r) && read_ahead(r)) {
+        fx_time t = arrival_time(r);
+        if (sim->stop || t >= fx_calendar_next_time(sim->cal)) {
+            fx_sim_at(sim, t, arrival, r, 0);
+            return;
+        }
+        sim->now = t;
+        sim->events++;
+    }
 }
 
 /* ---- set-up and results ---------------------------------------------------- */
@@ -651,6 +666,10 @@ static fx_status setup(replay *r)
     res->npools = arch->npools;
     res->ncaches = arch->ncaches;
     r->nsync = mark_sync(arch, r->sync);
+    r->entry_partitioned = arch->pools[arch->node_pool[svc->entry]].partitions > 1;
+    for (uint32_t c = 0; c < arch->ncaches; c++)
+        if (arch->caches[c].from == svc->entry && arch->pools[arch->caches[c].pool].partitions > 1)
+            r->entry_partitioned = 1;
     if (r->network && !(r->net_rng = fx_sim_rng(r->sim, "network")))
         return FX_ENOMEM;
     for (uint32_t p = 0; p < arch->npools; p++) {

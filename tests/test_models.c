@@ -15,6 +15,8 @@ int main(void)
     suite_add_tcase(s, fx_tcase_loaders());
     suite_add_tcase(s, fx_tcase_replay());
     suite_add_tcase(s, fx_tcase_transform());
+    suite_add_tcase(s, fx_tcase_cache());
+    suite_add_tcase(s, fx_tcase_topk());
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
     int failed = srunner_ntests_failed(sr);
