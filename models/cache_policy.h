@@ -50,8 +50,10 @@
 #include "sim/error.h"
 #include "sim/time.h"
 
-/* One cached object. The first four fields belong to the common layer; the
- * rest to the policy, which the common layer zeroes before insert(). */
+/* One cached object. key, value, size, stored and ghost belong to the common
+ * layer; the links, aux, freq, bit and queue to the policy, which finds them
+ * zeroed in insert(). The policy sets ghost only in evict() and clears it
+ * only in insert() and remove(). */
 typedef struct fx_cache_entry {
     uint64_t key;
     uint64_t value;
