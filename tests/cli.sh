@@ -26,6 +26,16 @@ expect_status "list distributions" 0
 for fam in exp det uniform lognormal gamma weibull pareto hyperexp empirical; do
     expect_out "list distributions names $fam" "^$fam "
 done
+run list policies
+expect_status "list policies" 0
+for pol in lru fifo lfu clock sieve s3fifo; do
+    expect_out "list policies names $pol" "^$pol "
+done
+run list balancers
+expect_status "list balancers" 0
+for bal in shared random round-robin jsq p2c; do
+    expect_out "list balancers names $bal" "^$bal "
+done
 
 # --- usage errors: exit 2, one line ------------------------------------------
 run
