@@ -6,11 +6,13 @@
 #include "models/cache.h"
 #include "sim/dist.h"
 #include "sim/tier.h"
+#include "traces/import.h"
 
 const char fx_list_description[] = "kinds:\n"
                                    "  distributions   service-time and inter-arrival families\n"
                                    "  policies        cache eviction policies\n"
-                                   "  balancers       load balancers of a pool's servers\n";
+                                   "  balancers       load balancers of a pool's servers\n"
+                                   "  formats         log formats `trace import` reads\n";
 
 static void list_distributions(void)
 {
@@ -39,6 +41,13 @@ static void list_balancers(void)
         printf("%-12s %s\n", fx_balancer_names[i], balancer_summaries[i]);
 }
 
+static void list_formats(void)
+{
+    for (size_t i = 0; fx_import_formats[i]; i++)
+        printf("%-16s %s\n", fx_import_format_name(fx_import_formats[i]),
+               fx_import_format_summary(fx_import_formats[i]));
+}
+
 static const struct {
     const char *kind;
     void (*print)(void);
@@ -46,15 +55,17 @@ static const struct {
     {"distributions", list_distributions},
     {"policies", list_policies},
     {"balancers", list_balancers},
+    {"formats", list_formats},
     {NULL, NULL},
 };
 
 int fx_cmd_list(int argc, char **argv)
 {
     if (argc != 1) {
-        fx_cli_error("list: expected one kind (distributions, policies, balancers), found %d "
-                     "arguments",
-                     argc);
+        fx_cli_error(
+            "list: expected one kind (distributions, policies, balancers, formats), found %d "
+            "arguments",
+            argc);
         return FX_EXIT_USAGE;
     }
     for (size_t i = 0; kinds[i].kind; i++)
@@ -62,7 +73,8 @@ int fx_cmd_list(int argc, char **argv)
             kinds[i].print();
             return FX_EXIT_OK;
         }
-    fx_cli_error("list: unknown kind \"%s\"; expected one of distributions, policies, balancers",
-                 argv[0]);
+    fx_cli_error(
+        "list: unknown kind \"%s\"; expected one of distributions, policies, balancers, formats",
+        argv[0]);
     return FX_EXIT_USAGE;
 }

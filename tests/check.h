@@ -18,6 +18,7 @@ TCase *fx_tcase_replay(void);
 TCase *fx_tcase_trace_reader(void);
 TCase *fx_tcase_trace_writer(void);
 TCase *fx_tcase_gen(void);
+TCase *fx_tcase_import(void);
 TCase *fx_tcase_transform(void);
 TCase *fx_tcase_cache(void);
 TCase *fx_tcase_topk(void);
