@@ -502,14 +502,15 @@ static int start_request(replay *r)
     for (size_t i = 0; i < rec->nfields; i++) {
         const fx_trace_field *f = &rec->fields[i];
         node_state *ns = &q->ns[f->node];
-        r->given[f->node] = 1;
+        /* 2: the line gives size and hash but not the demand ("-"). */
+        r->given[f->node] = f->no_service ? 2 : 1;
         ns->job.demand = f->service;
         ns->bytes = f->has_bytes                        ? f->bytes
                     : svc->nodes[f->node].has_out_bytes ? svc->nodes[f->node].out_bytes
                                                         : 0;
         ns->traced = f->has_hash;
         ns->hash = f->hash;
-        if (r->demand_n) { /* a running mean, for precompute without profiles */
+        if (r->demand_n && !f->no_service) { /* a running mean, for precompute */
             r->demand_n[f->node]++;
             r->demand_mean[f->node] +=
                 ((double)f->service - r->demand_mean[f->node]) / (double)r->demand_n[f->node];
@@ -525,7 +526,8 @@ static int start_request(replay *r)
         if (r->given[n]) {
             if (!ns->traced) /* no content identity given: a function of the key */
                 ns->hash = fx_mix64(q->key_hash ^ ((uint64_t)n << 32));
-            continue;
+            if (r->given[n] == 1)
+                continue;
         }
         if (!node->has_profile) {
             fx_err_set(r->err, FX_EINVAL,
@@ -537,6 +539,8 @@ static int start_request(replay *r)
             return 0;
         }
         ns->job.demand = fx_dist_sample(&node->profile, r->profile_rng[n]);
+        if (r->given[n])
+            continue; /* size and hash come from the line */
         ns->bytes = node->has_out_bytes ? node->out_bytes : 0;
         ns->traced = 0;
         ns->hash = fx_mix64(q->key_hash ^ ((uint64_t)n << 32));

@@ -59,14 +59,14 @@ grep -q '^skipped    1 status not selected (--status 2xx,3xx): line 3$' "$tmp/er
 grep -q '^skipped    1 bad size: line 4$' "$tmp/err" && ok "summary: bad size and its line" || fail "bad size line" "$(cat "$tmp/err")"
 grep -q '^keys       2 distinct$' "$tmp/err" && ok "summary: distinct keys" || fail "distinct keys" "$(cat "$tmp/err")"
 grep -q '0 is 2015-05-17T10:05:03Z' "$tmp/err" && ok "summary: the origin in UTC" || fail "origin" "$(cat "$tmp/err")"
-printf '#fluxotrace 1\n#service s\n# t_us <TAB> key <TAB> node=service_us/out_bytes/out_hash ...\n500000\t/a\n1500000\t/b\n' >"$tmp/s.want"
+printf '#fluxotrace 1\n#service s\n# t_us <TAB> key <TAB> node=service_us/out_bytes/out_hash ...\n500000\t/a\tserve=-/0\n1500000\t/b\tserve=-/20\n' >"$tmp/s.want"
 cmp -s "$tmp/s.want" "$tmp/s.trace" && ok "small trace: sorted, spread, query dropped" || fail "small trace" "$(cat "$tmp/s.trace")"
 
 run trace import --format clf "$tmp/s.log" -o "$tmp/s.trace" --status all --keep-query --quiet
 expect_status "--status all --keep-query --quiet" 0
 [ ! -s "$tmp/err" ] && ok "--quiet: no summary" || fail "--quiet printed" "$(cat "$tmp/err")"
 [ "$(grep -vc '^#' "$tmp/s.trace")" -eq 3 ] && ok "--status all imports the 404" || fail "--status all"
-grep -q '	/b?q=1$' "$tmp/s.trace" && ok "--keep-query keeps the query" || fail "--keep-query" "$(cat "$tmp/s.trace")"
+grep -q '	/b?q=1	serve=-/20$' "$tmp/s.trace" && ok "--keep-query keeps the query" || fail "--keep-query" "$(cat "$tmp/s.trace")"
 
 cp "$tmp/s.trace" "$tmp/keep.trace"
 run trace import --format clf "$tmp/s.log" -o "$tmp/s.trace" --strict
@@ -90,8 +90,8 @@ expect_status "gzip on stdin" 0
 printf 'time,key,size\n3,a,1\n1,b,2\n' >"$tmp/h.csv"
 run trace import --format csv --skip-header --time time --key key --bytes size "$tmp/h.csv" -o -
 expect_status "csv by header names to stdout" 0
-expect_out "csv: sorted, from 0" '^0	b$'
-expect_out "csv: second request 2 s later" '^2000000	a$'
+expect_out "csv: sorted, from 0" '^0	b	serve=-/2$'
+expect_out "csv: second request 2 s later" '^2000000	a	serve=-/1$'
 
 # --- the real data -------------------------------------------------------------------
 if [ ! -d "$data" ] || [ ! -r "$data/apache_combined_2015.log" ] || [ ! -r "$data/adaptsize_request.trace.xz" ]; then

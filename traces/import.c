@@ -582,9 +582,12 @@ static fx_status emit(fx_import *imp, const held *h, const char *key, fx_time t_
     r.t = t_rel;
     r.key = key;
     r.key_len = h->key_len;
-    if (h->has_service) {
+    if (h->has_service || h->has_bytes) {
+        /* Without a recorded service time the field still carries the size
+         * ("serve=-/BYTES"): the replay draws the demand from the profile. */
         f.node = 0;
-        f.service = h->service;
+        f.service = h->has_service ? h->service : 0;
+        f.no_service = !h->has_service;
         f.has_bytes = h->has_bytes;
         f.bytes = h->bytes;
         r.fields = &f;

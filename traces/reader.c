@@ -600,8 +600,15 @@ static int parse_record(fx_trace_reader *r, char *line, fx_trace_rec *rec)
         fl->hash = 0;
         p++;
 
-        /* The service time: microseconds with optional decimals. */
+        /* The service time: microseconds with optional decimals, or "-"
+         * when it was not recorded. */
         uint64_t us, ns;
+        fl->no_service = *p == '-' && (p[1] == '/' || p[1] == '\t' || p[1] == '\n');
+        if (fl->no_service) {
+            fl->service = 0;
+            p++;
+            goto after_service;
+        }
         nd = digits(&p, &us);
         if (nd == 0)
             return bad_field(r,
@@ -640,6 +647,7 @@ static int parse_record(fx_trace_reader *r, char *line, fx_trace_rec *rec)
                            col, quote(q, f, token_len(f)));
         fl->service = (fx_time)ns;
 
+    after_service:
         if (*p == '/') {
             p++;
             int empty_bytes = *p == '/';

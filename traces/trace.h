@@ -15,6 +15,9 @@
  *   in microseconds (a non-negative decimal number), its output size in bytes
  *   (a non-negative integer) and a hash of its output (1 to 16 hexadecimal
  *   digits). bytes and hash may be omitted ("parse=120", "parse=120/64").
+ *   The service time may be "-" when the log did not record it
+ *   ("serve=-/5120"): the replay then draws the demand from the node's
+ *   profile but keeps the line's size and hash.
  *   A node appears at most once per line; a node absent from a line falls
  *   back to its profile.
  * - "#fluxotrace 1" must be the first line. "#service NAME" names the
@@ -41,24 +44,25 @@
 
 /* What one node did for one request. */
 typedef struct fx_trace_field {
-    uint32_t node;      /* index into the node names given to the reader */
-    uint8_t has_bytes;  /* bytes given */
-    uint8_t has_hash;   /* hash given */
-    fx_time service;    /* demand, ns (microseconds in the file) */
+    uint32_t node;     /* index into the node names given to the reader */
+    uint8_t has_bytes; /* bytes given */
+    uint8_t has_hash;  /* hash given */
+    fx_time service;   /* demand, ns (microseconds in the file) */
     uint64_t bytes;
     uint64_t hash;
+    uint8_t no_service; /* the service time was "-": not recorded (service is 0) */
 } fx_trace_field;
 
 /* One request. The key and fields point into the reader's buffers and stay
  * valid until the next call of fx_trace_next. */
 typedef struct fx_trace_rec {
-    fx_time t;                    /* arrival, ns */
-    const char *key;              /* NUL-terminated */
+    fx_time t;       /* arrival, ns */
+    const char *key; /* NUL-terminated */
     size_t key_len;
-    uint64_t key_hash;            /* fx_hash_str of the key */
+    uint64_t key_hash; /* fx_hash_str of the key */
     const fx_trace_field *fields;
     size_t nfields;
-    uint64_t line;                /* line number in the file, from 1 */
+    uint64_t line; /* line number in the file, from 1 */
 } fx_trace_rec;
 
 typedef struct fx_trace_reader fx_trace_reader;

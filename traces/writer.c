@@ -444,7 +444,10 @@ fx_status fx_trace_write(fx_trace_writer *w, const fx_trace_rec *rec, fx_err *e)
         memcpy(p, w->names[f->node], w->name_len[f->node]);
         p += w->name_len[f->node];
         *p++ = '=';
-        p = put_us(p, (uint64_t)f->service);
+        if (f->no_service)
+            *p++ = '-'; /* not recorded: the replay uses the profile */
+        else
+            p = put_us(p, (uint64_t)f->service);
         if (f->has_bytes || f->has_hash)
             *p++ = '/';
         if (f->has_bytes)

@@ -58,7 +58,7 @@ static const char *mm_trace(const char *name, uint64_t n, double rate, double es
     char key[32];
     for (uint64_t i = 0; i < n; i++) {
         t += gsl_ran_exponential(r, 1.0 / rate);
-        fx_trace_field f = {0, 0, 0, 0, 0, 0};
+        fx_trace_field f = {0};
         /* The trace holds whole microseconds. */
         f.service = (fx_time)llround(gsl_ran_exponential(r, es) * 1e6) * FX_US;
         snprintf(key, sizeof key, "k%llu", (unsigned long long)i);
@@ -473,6 +473,35 @@ START_TEST(precompute_refreshes_hot_keys)
 }
 END_TEST
 
+/* "-" for a service time: the demand comes from the profile, the size and
+ * hash from the line (a cache sees the recorded size). */
+START_TEST(unrecorded_service_time_uses_the_profile)
+{
+    fixture("u.service.json", "{\"service\": \"u\", \"entry\": \"work\", \"exit\": \"work\",\n"
+                              " \"nodes\": [{\"id\": \"work\", \"profile\": \"det:3ms\"}],\n"
+                              " \"edges\": []}\n");
+    const char *a =
+        fixture("u.json", "{\"name\": \"u\", \"service\": \"u.service.json\",\n"
+                          " \"pools\": [{\"id\": \"p\", \"nodes\": [\"work\"], \"servers\": 1,\n"
+                          "              \"cost_per_hour\": 1}],\n"
+                          " \"caches\": [{\"id\": \"c\", \"from\": \"work\", \"to\": \"work\",\n"
+                          "   \"pool\": \"p\", \"capacity_bytes\": 150}]}\n");
+    /* Two keys of 100 bytes each cannot both fit in 150 bytes: with the
+     * recorded sizes, A is evicted by B and misses again. */
+    const char *t = fixture("u.trace", "#fluxotrace 1\n"
+                                       "1000000\tA\twork=-/100/a\n"
+                                       "2000000\tB\twork=-/100/b\n"
+                                       "3000000\tA\twork=-/100/a\n");
+    fx_replay_result res;
+    run(a, t, 1.0, 0, 1, &res);
+    ck_assert_uint_eq(res.completed, 3);
+    ck_assert_int_eq((int64_t)res.latency.max, 3 * FX_MS);
+    ck_assert_uint_eq(res.caches[0].misses, 3);
+    ck_assert_uint_eq(res.caches[0].evictions, 2);
+    fx_replay_result_free(&res);
+}
+END_TEST
+
 TCase *fx_tcase_replay(void)
 {
     TCase *tc = tcase_create("replay");
@@ -490,5 +519,6 @@ TCase *fx_tcase_replay(void)
     tcase_add_test(tc, failures_fail_requests);
     tcase_add_test(tc, partitions_show_a_hot_partition);
     tcase_add_test(tc, precompute_refreshes_hot_keys);
+    tcase_add_test(tc, unrecorded_service_time_uses_the_profile);
     return tc;
 }

@@ -344,7 +344,7 @@ typedef struct got {
     size_t n;
     int64_t t_us[64];
     char key[64][64];
-    int64_t svc_ns[64]; /* -1: no field */
+    int64_t svc_ns[64]; /* -1: no service time recorded (no field, or "-") */
 } got;
 
 /* Import INPUT with O into a trace and read it back into G. Returns the
@@ -380,7 +380,7 @@ static fx_status import_to(fx_import_opts *o, const char *input, got *g, fx_impo
         ck_assert_uint_lt(g->n, 64);
         g->t_us[g->n] = rec.t / 1000;
         snprintf(g->key[g->n], sizeof g->key[0], "%s", rec.key);
-        g->svc_ns[g->n] = rec.nfields ? rec.fields[0].service : -1;
+        g->svc_ns[g->n] = rec.nfields && !rec.fields[0].no_service ? rec.fields[0].service : -1;
         g->n++;
     }
     ck_assert_msg(k == 0, "%s", ce.msg);
@@ -412,7 +412,7 @@ START_TEST(spread_within_a_second)
     ck_assert_int_eq(g.t_us[3], 1500000);
     ck_assert_str_eq(g.key[0], "/a");
     ck_assert_str_eq(g.key[3], "/d");
-    ck_assert_int_eq(g.svc_ns[0], -1); /* no service time: the node is left out */
+    ck_assert_int_eq(g.svc_ns[0], -1); /* no service time: "-", the profile decides */
     ck_assert_int_eq(s.origin_s, 1431857103);
     ck_assert_uint_eq(s.read, 4);
     ck_assert_uint_eq(s.imported, 4);
