@@ -115,8 +115,9 @@ int fx_cmd_replay(int argc, char **argv)
         fx_cli_error("replay: expected --arch FILE, found none");
         rc = -1;
     }
-    if (rc == 0 && !(o.rate_scale > 0)) {
-        fx_cli_error("replay: --rate-scale: expected a positive number, found %g", o.rate_scale);
+    if (rc == 0 && !(o.rate_scale >= 1e-6 && o.rate_scale <= 1e6)) {
+        fx_cli_error("replay: --rate-scale: expected a positive number from 1e-6 to 1e6, found %g",
+                     o.rate_scale);
         rc = -1;
     }
     if (rc == 0 && (!(o.warmup >= 0) || o.warmup > 1e9)) {
@@ -133,7 +134,7 @@ int fx_cmd_replay(int argc, char **argv)
                              outputs[i]);
                 rc = -1;
             }
-    if (rc == 0 && o.output && o.latency_out && strcmp(o.output, o.latency_out) == 0) {
+    if (rc == 0 && o.output && o.latency_out && fx_output_same_file(o.output, o.latency_out)) {
         fx_cli_error("replay: expected -o and --latency-out to name two files, found %s twice",
                      o.output);
         rc = -1;
@@ -151,7 +152,24 @@ int fx_cmd_replay(int argc, char **argv)
     int code;
     if (fx_arch_load(o.arch, &arch, &e) != FX_OK)
         return fx_cli_fail(&e);
+    /* The service file the architecture names is an input too. */
+    const char *svc_path = arch->svc->path;
+    if (fx_output_same_file(o.output, svc_path) || fx_output_same_file(o.latency_out, svc_path)) {
+        fx_cli_error("replay: %s: expected an output file apart from the inputs, found the "
+                     "service file itself",
+                     fx_output_same_file(o.output, svc_path) ? o.output : o.latency_out);
+        fx_arch_free(arch);
+        return FX_EXIT_USAGE;
+    }
     if (fx_trace_open(trace_path, arch->svc->ids, arch->svc->nnodes, &trace, &e) != FX_OK) {
+        code = fx_cli_fail(&e);
+        goto done;
+    }
+    const char *named = fx_trace_service(trace);
+    if (named && strcmp(named, arch->svc->name) != 0) {
+        fx_err_set(&e, FX_EINVAL,
+                   "%s: expected a trace of the service \"%s\", found \"#service %s\"", trace_path,
+                   arch->svc->name, named);
         code = fx_cli_fail(&e);
         goto done;
     }

@@ -281,10 +281,16 @@ static int load_service(const char *path, fx_service **svc)
 }
 
 /* Stream G into the output; returns the exit code. */
-static int write_trace(fx_gen *g, const char *output)
+static int write_trace(fx_gen *g, const char *output, const char *svc_path)
 {
     fx_err e;
     fx_err_clear(&e);
+    if (output && fx_output_same_file(output, svc_path)) {
+        fx_cli_error("trace gen: %s: expected an output file apart from the inputs, found the "
+                     "service file itself",
+                     output);
+        return FX_EXIT_USAGE;
+    }
     if (fx_gen_write(g, output ? output : "-", &e) != FX_OK)
         return fx_cli_fail(&e);
     return FX_EXIT_OK;
@@ -328,7 +334,7 @@ static int gen_generic(int argc, char **argv)
     if (fx_gen_alloc(svc, &spec, &g, &e) != FX_OK)
         code = fx_cli_fail(&e);
     else
-        code = write_trace(g, o.output);
+        code = write_trace(g, o.output, o.service);
     fx_gen_free(g);
     fx_service_free(svc);
     return code;
@@ -362,7 +368,7 @@ static int gen_weather(int argc, char **argv)
                              &e) != FX_OK)
         code = fx_cli_fail(&e);
     else
-        code = write_trace(g, o.output);
+        code = write_trace(g, o.output, o.service);
     fx_gen_free(g);
     fx_service_free(svc);
     return code;
@@ -754,6 +760,13 @@ static int cmd_stats(int argc, char **argv)
         else
             fx_cli_error("trace stats: expected one TRACE file, found \"%s\" and \"%s\"", pos[0],
                          pos[1]);
+        rc = -1;
+    }
+    if (rc == 0 && o.output &&
+        (fx_output_same_file(o.output, path) || fx_output_same_file(o.output, o.service))) {
+        fx_cli_error("trace stats: %s: expected an output file apart from the inputs, found an "
+                     "input itself",
+                     o.output);
         rc = -1;
     }
     free(pos);

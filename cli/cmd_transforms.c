@@ -337,6 +337,14 @@ int fx_cmd_transforms(int argc, char **argv)
     }
 
     int code = FX_EXIT_OK;
+    if (fx_output_same_file(o.output, svc->path)) {
+        fx_cli_error("transforms: %s: expected an output file apart from the inputs, found the "
+                     "service file itself",
+                     o.output);
+        fx_arch_free(arch);
+        fx_service_free(own);
+        return FX_EXIT_USAGE;
+    }
     listing l = {.svc = svc, .valid_only = o.valid_only};
     fx_output out = {0};
     if (fx_transforms_caches(svc, &l.caches, &l.ncaches, &e) != FX_OK ||

@@ -3,18 +3,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
+#include <sys/stat.h>
+
 #include <zlib.h>
 
 #include "cli/cli.h"
 #include "models/arch.h"
+#include "models/json.h"
 #include "models/service.h"
 #include "traces/trace.h"
 
 const char fx_validate_description[] =
     "Checks each FILE and prints one line per file: \"FILE: ok\" with what it\n"
     "is, or the error. The kind is told from the content: a trace starts with\n"
-    "\"#fluxotrace\" (plain or gzip), an architecture is a JSON object with\n"
-    "\"pools\", a service one without. A trace's node names are checked against\n"
+    "\"#fluxotrace\" (plain or gzip), a service is a JSON object with \"entry\",\n"
+    "\"nodes\" or \"edges\", an architecture one without. A trace's node names are checked "
+    "against\n"
     "the last service or architecture named before it on the command line,\n"
     "so a trace must follow its service or architecture.\n"
     "Exit status: 0 when every file is valid, else the code of the first error.\n\n"
@@ -22,30 +27,53 @@ const char fx_validate_description[] =
 
 typedef enum { KIND_TRACE, KIND_ARCH, KIND_SERVICE, KIND_UNKNOWN } kind;
 
-/* Tell a file's kind from its first bytes (gzip is read through zlib). */
+/* Tell a file's kind from its content: a trace starts with "#fluxotrace"
+ * (plain or gzip); a JSON object is a service when it has the keys only a
+ * service has, else an architecture. A file that cannot be read as either
+ * goes to the loader that fits its first byte, which says what is wrong. */
 static kind sniff(const char *path, fx_err *e)
 {
-    gzFile g = strcmp(path, "-") == 0 ? NULL : gzopen(path, "rb");
-    if (!g) {
-        fx_err_set(e, FX_EIO, "%s: cannot open", path);
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        fx_err_set(e, FX_EIO, "%s: expected a file, found a directory", path);
         return KIND_UNKNOWN;
     }
-    char buf[65536];
+    gzFile g = gzopen(path, "rb");
+    if (!g) {
+        fx_err_set(e, FX_EIO, "%s: cannot open: %s", path, strerror(errno));
+        return KIND_UNKNOWN;
+    }
+    char buf[64];
     int n = gzread(g, buf, sizeof buf - 1);
     gzclose(g);
-    if (n < 0) {
-        fx_err_set(e, FX_EIO, "%s: cannot read", path);
-        return KIND_UNKNOWN;
-    }
+    if (n < 0) /* a damaged gzip stream: the trace reader says how */
+        return KIND_TRACE;
     buf[n] = '\0';
     if (strncmp(buf, "#fluxotrace", 11) == 0)
         return KIND_TRACE;
     const char *p = buf;
+    if ((unsigned char)p[0] == 0xef && (unsigned char)p[1] == 0xbb && (unsigned char)p[2] == 0xbf)
+        p += 3; /* a UTF-8 byte order mark */
     while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
         p++;
-    if (*p == '{')
-        return strstr(p, "\"pools\"") ? KIND_ARCH : KIND_SERVICE;
-    return KIND_UNKNOWN;
+    if (*p == '#')
+        return KIND_TRACE;
+    if (*p != '{')
+        return KIND_UNKNOWN;
+    cJSON *root = NULL;
+    fx_err ignored;
+    if (fx_json_load(path, &root, &ignored) != FX_OK)
+        return KIND_SERVICE; /* its loader reports the syntax error */
+    /* Keys only an architecture has, then keys only a service has; an
+     * object with neither is taken for a service (its loader lists the keys). */
+    kind k =
+        fx_json_has(root, "pools") ? KIND_ARCH
+        : fx_json_has(root, "entry") || fx_json_has(root, "nodes") || fx_json_has(root, "edges")
+            ? KIND_SERVICE
+        : fx_json_has(root, "name") ? KIND_ARCH
+                                    : KIND_SERVICE;
+    cJSON_Delete(root);
+    return k;
 }
 
 static int check_trace(const char *path, const fx_service *svc, fx_err *e, uint64_t *count)
@@ -53,6 +81,14 @@ static int check_trace(const char *path, const fx_service *svc, fx_err *e, uint6
     fx_trace_reader *r;
     if (fx_trace_open(path, svc->ids, svc->nnodes, &r, e) != FX_OK)
         return -1;
+    const char *named = fx_trace_service(r);
+    if (named && strcmp(named, svc->name) != 0) {
+        fx_err_set(e, FX_EINVAL,
+                   "%s: expected a trace of the service \"%s\", found \"#service %s\"", path,
+                   svc->name, named);
+        fx_trace_close(r);
+        return -1;
+    }
     fx_trace_rec rec;
     int got;
     *count = 0;
@@ -68,6 +104,11 @@ int fx_cmd_validate(int argc, char **argv)
         fx_cli_error("validate: expected one or more files, found none");
         return FX_EXIT_USAGE;
     }
+    for (int i = 0; i < argc; i++)
+        if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            fx_cli_error("validate: unknown option \"%s\" (see 'fluxosim help validate')", argv[i]);
+            return FX_EXIT_USAGE;
+        }
     int code = FX_EXIT_OK;
     fx_arch *arch = NULL;
     fx_service *svc = NULL;

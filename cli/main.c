@@ -41,11 +41,21 @@ const fx_command *fx_command_find(const char *name)
 
 void fx_cli_error(const char *fmt, ...)
 {
+    char msg[4 * FX_ERR_MAX];
     va_list ap;
-    fputs("fluxosim: error: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* One line, whatever the message quotes from the input: control bytes
+     * (a newline in a spec, an escape sequence in an id) are shown as \xNN
+     * rather than breaking the line or reaching the terminal. */
+    fputs("fluxosim: error: ", stderr);
+    for (const unsigned char *c = (const unsigned char *)msg; *c; c++) {
+        if (*c < 0x20 || *c == 0x7f)
+            fprintf(stderr, "\\x%02x", *c);
+        else
+            fputc(*c, stderr);
+    }
     fputc('\n', stderr);
 }
 
@@ -115,7 +125,7 @@ int main(int argc, char **argv)
     gsl_set_error_handler_off();
 
     if (argc < 2) {
-        usage(stderr);
+        fx_cli_error("expected a subcommand, found none (see 'fluxosim --help')");
         return FX_EXIT_USAGE;
     }
     const char *name = argv[1];

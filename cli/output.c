@@ -100,12 +100,39 @@ fx_status fx_output_write(const char *path, const char *text, size_t len, fx_err
     return fx_output_commit(&o, e);
 }
 
+/* PATH made absolute and free of "." and ".." and links, even when the file
+ * itself does not exist yet (its folder must). NULL when that fails. */
+static char *canonical(const char *path)
+{
+    char *full = realpath(path, NULL);
+    if (full)
+        return full;
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    char *dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
+    char *rdir = dir ? realpath(dir, NULL) : NULL;
+    free(dir);
+    if (!rdir)
+        return NULL;
+    size_t n = strlen(rdir) + strlen(base) + 2;
+    full = malloc(n);
+    if (full)
+        snprintf(full, n, "%s/%s", rdir, base);
+    free(rdir);
+    return full;
+}
+
 int fx_output_same_file(const char *path, const char *other)
 {
     struct stat a, b;
     if (!path || !other || strcmp(path, "-") == 0 || strcmp(other, "-") == 0)
         return 0;
-    if (stat(path, &a) != 0 || stat(other, &b) != 0)
-        return 0;
-    return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+    if (stat(path, &a) == 0 && stat(other, &b) == 0)
+        return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+    /* One does not exist yet: the same name after resolving folders. */
+    char *x = canonical(path), *y = canonical(other);
+    int same = x && y ? strcmp(x, y) == 0 : strcmp(path, other) == 0;
+    free(x);
+    free(y);
+    return same;
 }

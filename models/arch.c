@@ -118,6 +118,20 @@ static fx_status load_pool_nodes(fx_arch *a, const cJSON *v, uint32_t i, fx_jpat
     return st;
 }
 
+/* A number already read at KEY must lie in [LO, HI]: beyond, times and
+ * sizes computed from it would overflow 64-bit nanoseconds. */
+static fx_status in_range(const cJSON *obj, const char *key, double v, double lo, double hi,
+                          fx_jpath *p, fx_err *e)
+{
+    if (!fx_json_has(obj, key) || (v >= lo && v <= hi))
+        return FX_OK;
+    size_t mark = fx_jpath_key(p, key);
+    fx_status st = fx_json_err(p, e, v > hi ? FX_ELIMIT : FX_EINVAL,
+                               "expected a number from %g to %g, found %g", lo, hi, v);
+    fx_jpath_pop(p, mark);
+    return st;
+}
+
 uint64_t fx_partition_key(const char *key, size_t len)
 {
     if (len == 0 || len > 19)
@@ -174,10 +188,11 @@ static fx_status load_lookup(fx_pool *pool, const char *file, fx_jpath *p, fx_er
             c++;
         if (*c == '#' || *c == '\n' || *c == '\0')
             continue;
+        size_t end = strcspn(c, "\r\n"); /* the message quotes the line, not its end */
         int got = sscanf(c, "%2047s %lu %1s", word, &part, rest);
         if (got != 2 || (!strchr(line, '\n') && !feof(f))) {
-            st = fx_err_set(e, FX_EINVAL, "%s:%lu: expected \"KEY PARTITION\", found \"%.40s\"",
-                            file, lineno, c);
+            st = fx_err_set(e, FX_EINVAL, "%s:%lu: expected \"KEY PARTITION\", found \"%.*s\"",
+                            file, lineno, (int)(end < 40 ? end : 40), c);
         } else if (part >= pool->partitions) {
             st = fx_err_set(e, FX_EINVAL, "%s:%lu: expected a partition below %u, found %lu", file,
                             lineno, pool->partitions, part);
@@ -318,7 +333,11 @@ static fx_status load_pool_deployment(const cJSON *v, fx_pool *pool, fx_jpath *p
     if (st == FX_OK)
         st = fx_json_number(v, "mtbf_s", false, FX_JSON_POSITIVE, p, &pool->mtbf_s, e);
     if (st == FX_OK)
+        st = in_range(v, "mtbf_s", pool->mtbf_s, 1e-3, 1e9, p, e);
+    if (st == FX_OK)
         st = fx_json_number(v, "mttr_s", pool->mtbf_s > 0, FX_JSON_POSITIVE, p, &pool->mttr_s, e);
+    if (st == FX_OK)
+        st = in_range(v, "mttr_s", pool->mttr_s, 1e-3, 1e9, p, e);
     if (st == FX_OK && pool->mtbf_s == 0 && fx_json_has(v, "mttr_s")) {
         size_t mark = fx_jpath_key(p, "mttr_s");
         st = fx_json_err(p, e, FX_EINVAL, "expected mtbf_s alongside mttr_s, found none");
@@ -369,6 +388,8 @@ static fx_status load_pool(fx_arch *a, const cJSON *v, uint32_t i, fx_jpath *p, 
         st = fx_json_number(v, "cost_per_hour", true, FX_JSON_NONNEG, p, &pool->cost_per_hour, e);
     if (st == FX_OK)
         st = fx_json_number(v, "speed", false, FX_JSON_POSITIVE, p, &pool->speed, e);
+    if (st == FX_OK)
+        st = in_range(v, "speed", pool->speed, 1e-6, 1e6, p, e);
     int d = 0;
     if (st == FX_OK)
         st = fx_json_choice(v, "discipline", false, discipline_names, p, &d, e);
@@ -426,6 +447,8 @@ static fx_status load_network(fx_arch *a, const cJSON *obj, fx_jpath *p, fx_err 
     }
     if (st == FX_OK)
         st = fx_json_number(v, "bandwidth_mbps", false, FX_JSON_POSITIVE, p, &a->bandwidth_mbps, e);
+    if (st == FX_OK)
+        st = in_range(v, "bandwidth_mbps", a->bandwidth_mbps, 1e-6, 1e9, p, e);
     fx_jpath_pop(p, mark);
     return st;
 }
@@ -531,6 +554,8 @@ static fx_status load_cache(fx_arch *a, const cJSON *v, uint32_t i, uint8_t *cov
     double ttl = 0, bound = fx_placement_min_volatile(svc, c->from, c->to);
     if (st == FX_OK)
         st = fx_json_number(v, "ttl_s", false, FX_JSON_POSITIVE, p, &ttl, e);
+    if (st == FX_OK)
+        st = in_range(v, "ttl_s", ttl, 1e-6, 1e9, p, e);
     if (st == FX_OK && bound > 0 && ttl > bound) {
         size_t mark = fx_jpath_key(p, "ttl_s");
         st = fx_json_err(p, e, FX_EINVAL,
@@ -540,8 +565,10 @@ static fx_status load_cache(fx_arch *a, const cJSON *v, uint32_t i, uint8_t *cov
     }
     /* The TTL defaults to the smallest volatile_s inside: no fresher than
      * the data allows. */
-    if (st == FX_OK)
-        c->ttl = (fx_time)((ttl > 0 ? ttl : bound > 0 ? bound : 0) * 1e9 + 0.5);
+    if (st == FX_OK) {
+        double t = ttl > 0 ? ttl : bound > 0 ? bound : 0;
+        c->ttl = (fx_time)((t < 1e9 ? t : 1e9) * 1e9 + 0.5); /* 31 years: no TTL in effect */
+    }
     if (st == FX_OK) {
         c->has_lookup = fx_json_has(v, "lookup");
         st = fx_json_dist(v, "lookup", false, p, &c->lookup, e);
@@ -683,12 +710,10 @@ static fx_status load_precompute(fx_arch *a, const cJSON *obj, fx_jpath *p, fx_e
         }
         if (st == FX_OK)
             st = fx_json_number(v, "period_s", true, FX_JSON_POSITIVE, p, &period, e);
-        job->period = (fx_time)(period * 1e9 + 0.5);
-        if (st == FX_OK && job->period < FX_MS) {
-            size_t m = fx_jpath_key(p, "period_s");
-            st = fx_json_err(p, e, FX_EINVAL, "expected at least 0.001, found %g", period);
-            fx_jpath_pop(p, m);
-        }
+        if (st == FX_OK)
+            st = in_range(v, "period_s", period, 1e-3, 1e9, p, e);
+        if (st == FX_OK)
+            job->period = (fx_time)(period * 1e9 + 0.5);
         if (st == FX_OK)
             st = fx_json_uint(v, "top_k", true, 1, 1000000, p, &top, e);
         job->top_k = (uint32_t)top;

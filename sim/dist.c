@@ -760,6 +760,11 @@ fx_status fx_dist_parse(const char *spec, fx_dist *d, fx_err *e)
     }
     if (st != FX_OK)
         return st;
+    /* Sub-nanosecond parameters can underflow the ratio var/mean^2 (NaN), and
+     * rounding can leave a tiny negative one for a nearly constant Weibull:
+     * such a distribution is a constant as far as anything can tell. */
+    if (!(out.scv >= 0.0))
+        out.scv = 0.0;
     *d = out;
     return FX_OK;
 }

@@ -128,6 +128,12 @@ const char *fx_duration_format(double ns, char *buf, size_t len)
     double mag = fabs(ns);
     const char *name = "ns";
     double scale = 1.0;
+    if (mag >= 1e15) {
+        /* Past 15 digits a rounded "1234567.89012346s" may read back above
+         * the 2^62 ns limit: whole nanoseconds read back exactly. */
+        snprintf(buf, len, "%.0fns", ns);
+        return buf;
+    }
     if (mag >= 1e9) {
         name = "s";
         scale = 1e9;
