@@ -6,6 +6,7 @@
 #include <gsl/gsl_errno.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_plot.h"
 #include "cli/cmd_trace.h"
 #include "cli/cmd_transforms.h"
 #include "config.h"
@@ -22,6 +23,8 @@ const fx_command fx_commands[] = {
      fx_trace_options, fx_trace_description},
     {"transforms", fx_cmd_transforms, "list the valid cache placements and asynchronous edges",
      fx_transforms_usage, fx_transforms_options, fx_transforms_description},
+    {"plot", fx_cmd_plot, "draw a figure with gnuplot from replays, sweeps or optimizer logs",
+     fx_plot_usage, fx_plot_options, fx_plot_description},
     {"queue", fx_cmd_queue, "simulate a textbook queue or tandem network and compare with theory",
      "fluxosim queue [OPTIONS]", fx_queue_options, fx_queue_description},
     {"list", fx_cmd_list, "list the plug-ins of one kind (distributions, policies, balancers)",

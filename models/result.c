@@ -36,6 +36,23 @@ char *fx_result_json(const fx_replay_result *res, const char *arch, const char *
         cJSON_AddNumberToObject(lat, quantiles[i].key,
                                 fx_hist_quantile(res->hist, quantiles[i].q) * 1e-6);
     cJSON_AddNumberToObject(lat, "max", res->hist->n ? (double)res->hist->max * 1e-6 : 0);
+    /* The latency histogram (sim/stats.h), so that a CDF can be drawn from
+     * the document alone: its non-empty buckets as [lo, hi, count], in ms,
+     * lo inclusive and hi exclusive, in ascending order. */
+    cJSON *hist = cJSON_AddObjectToObject(doc, "latency_hist");
+    cJSON_AddStringToObject(hist, "unit", "ms");
+    cJSON *buckets = cJSON_AddArrayToObject(hist, "buckets");
+    for (size_t i = 0; i < FX_HIST_BUCKETS; i++) {
+        if (!res->hist->counts[i])
+            continue;
+        int64_t lo, width;
+        fx_hist_bucket(i, &lo, &width);
+        cJSON *b = cJSON_CreateArray();
+        cJSON_AddItemToArray(buckets, b);
+        cJSON_AddItemToArray(b, cJSON_CreateNumber((double)lo * 1e-6));
+        cJSON_AddItemToArray(b, cJSON_CreateNumber((double)(lo + width) * 1e-6));
+        cJSON_AddItemToArray(b, cJSON_CreateNumber((double)res->hist->counts[i]));
+    }
     cJSON_AddNumberToObject(doc, "throughput_rps", res->throughput_rps);
     cJSON_AddNumberToObject(doc, "cost_per_hour", res->cost_per_hour);
     cJSON_AddNumberToObject(doc, "stale_responses", (double)res->stale_responses);

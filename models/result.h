@@ -2,6 +2,7 @@
  *
  * The JSON keys are pinned (other tools read them): arch, trace, requests,
  * completed, failed, dropped, latency_ms.{mean,p50,p90,p95,p99,p999,max},
+ * latency_hist (the histogram's non-empty buckets [lo, hi, count] in ms),
  * throughput_rps, cost_per_hour, stale_responses, pools[].{id, servers,
  * utilization, mean_queue, mean_wait_ms}, caches[].{id, hits, misses,
  * hit_ratio, evictions, stale_hits}, sim.{events, wall_s, events_per_s,

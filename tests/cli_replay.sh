@@ -36,7 +36,7 @@ done
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert sorted(d) == sorted(["arch", "trace", "requests", "completed", "failed", "dropped",
-    "latency_ms", "throughput_rps", "cost_per_hour", "stale_responses", "pools", "caches", "sim"]), sorted(d)
+    "latency_ms", "latency_hist", "throughput_rps", "cost_per_hour", "stale_responses", "pools", "caches", "sim"]), sorted(d)
 assert sorted(d["latency_ms"]) == sorted(["mean", "p50", "p90", "p95", "p99", "p999", "max"])
 assert sorted(d["pools"][0]) == sorted(["id", "servers", "utilization", "mean_queue", "mean_wait_ms"])
 assert sorted(d["sim"]) == sorted(["events", "wall_s", "events_per_s", "seed"])
