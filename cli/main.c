@@ -6,6 +6,8 @@
 #include <gsl/gsl_errno.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_analyze.h"
+#include "cli/cmd_mrc.h"
 #include "cli/cmd_plot.h"
 #include "cli/cmd_trace.h"
 #include "cli/cmd_transforms.h"
@@ -23,6 +25,10 @@ const fx_command fx_commands[] = {
      fx_trace_options, fx_trace_description},
     {"transforms", fx_cmd_transforms, "list the valid cache placements and asynchronous edges",
      fx_transforms_usage, fx_transforms_options, fx_transforms_description},
+    {"analyze", fx_cmd_analyze, "estimate latency and utilization with queueing formulas",
+     fx_analyze_usage, fx_analyze_options, fx_analyze_description},
+    {"mrc", fx_cmd_mrc, "the exact LRU miss-ratio curve of a cache, in one pass", fx_mrc_usage,
+     fx_mrc_options, fx_mrc_description},
     {"plot", fx_cmd_plot, "draw a figure with gnuplot from replays, sweeps or optimizer logs",
      fx_plot_usage, fx_plot_options, fx_plot_description},
     {"queue", fx_cmd_queue, "simulate a textbook queue or tandem network and compare with theory",

@@ -19,6 +19,8 @@ TCase *fx_tcase_trace_reader(void);
 TCase *fx_tcase_trace_writer(void);
 TCase *fx_tcase_gen(void);
 TCase *fx_tcase_import(void);
+TCase *fx_tcase_mrc(void);
+TCase *fx_tcase_network(void);
 TCase *fx_tcase_transform(void);
 TCase *fx_tcase_cache(void);
 TCase *fx_tcase_topk(void);

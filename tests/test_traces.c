@@ -14,6 +14,7 @@ int main(void)
     suite_add_tcase(s, fx_tcase_trace_writer());
     suite_add_tcase(s, fx_tcase_gen());
     suite_add_tcase(s, fx_tcase_import());
+    suite_add_tcase(s, fx_tcase_mrc());
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
     int failed = srunner_ntests_failed(sr);
