@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_optimize.h"
 #include "models/cache.h"
 #include "sim/dist.h"
 #include "sim/tier.h"
@@ -12,7 +13,8 @@ const char fx_list_description[] = "kinds:\n"
                                    "  distributions   service-time and inter-arrival families\n"
                                    "  policies        cache eviction policies\n"
                                    "  balancers       load balancers of a pool's servers\n"
-                                   "  formats         log formats `trace import` reads\n";
+                                   "  formats         log formats `trace import` reads\n"
+                                   "  strategies      search strategies of `optimize`\n";
 
 static void list_distributions(void)
 {
@@ -52,20 +54,18 @@ static const struct {
     const char *kind;
     void (*print)(void);
 } kinds[] = {
-    {"distributions", list_distributions},
-    {"policies", list_policies},
-    {"balancers", list_balancers},
-    {"formats", list_formats},
-    {NULL, NULL},
+    {"distributions", list_distributions}, {"policies", list_policies},
+    {"balancers", list_balancers},         {"formats", list_formats},
+    {"strategies", fx_list_strategies},    {NULL, NULL},
 };
 
 int fx_cmd_list(int argc, char **argv)
 {
     if (argc != 1) {
-        fx_cli_error(
-            "list: expected one kind (distributions, policies, balancers, formats), found %d "
-            "arguments",
-            argc);
+        fx_cli_error("list: expected one kind (distributions, policies, balancers, formats, "
+                     "strategies), found %d "
+                     "arguments",
+                     argc);
         return FX_EXIT_USAGE;
     }
     for (size_t i = 0; kinds[i].kind; i++)
@@ -73,8 +73,8 @@ int fx_cmd_list(int argc, char **argv)
             kinds[i].print();
             return FX_EXIT_OK;
         }
-    fx_cli_error(
-        "list: unknown kind \"%s\"; expected one of distributions, policies, balancers, formats",
-        argv[0]);
+    fx_cli_error("list: unknown kind \"%s\"; expected one of distributions, policies, balancers, "
+                 "formats, strategies",
+                 argv[0]);
     return FX_EXIT_USAGE;
 }

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/cmd_analyze.h"
 #include "cli/cmd_mrc.h"
+#include "cli/cmd_optimize.h"
 #include "cli/cmd_plot.h"
 #include "cli/cmd_trace.h"
 #include "cli/cmd_transforms.h"
@@ -25,6 +26,8 @@ const fx_command fx_commands[] = {
      fx_trace_options, fx_trace_description},
     {"transforms", fx_cmd_transforms, "list the valid cache placements and asynchronous edges",
      fx_transforms_usage, fx_transforms_options, fx_transforms_description},
+    {"optimize", fx_cmd_optimize, "search a space of architectures for the best one on a trace",
+     fx_optimize_usage, fx_optimize_options, fx_optimize_description},
     {"analyze", fx_cmd_analyze, "estimate latency and utilization with queueing formulas",
      fx_analyze_usage, fx_analyze_options, fx_analyze_description},
     {"mrc", fx_cmd_mrc, "the exact LRU miss-ratio curve of a cache, in one pass", fx_mrc_usage,

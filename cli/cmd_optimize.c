@@ -1,0 +1,579 @@
+/* cmd_optimize.c - `fluxosim optimize TRACE --space FILE --strategy NAME`:
+ * search a space of architectures, write the best one, the log of every
+ * evaluation, and a summary of what changed from the base. */
+#include "cli/cmd_optimize.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/output.h"
+#include "optimizer/eval.h"
+#include "optimizer/space.h"
+#include "optimizer/strategy.h"
+
+typedef struct optimize_opts {
+    const char *space;
+    const char *strategy;
+    uint64_t budget;
+    uint64_t seed;
+    uint64_t jobs;
+    const char *output;
+    const char *log;
+    int pareto;
+    int quiet;
+    uint64_t max_evals;
+    double screen;
+    uint64_t confirm;
+    double temp0;
+    double cooling;
+    uint64_t batch;
+    uint64_t restarts;
+} optimize_opts;
+
+#define OFF(f) offsetof(optimize_opts, f)
+
+/* --budget not given. */
+#define UNSET UINT64_MAX
+
+#define JOBS_MAX  1024
+#define BATCH_MAX 1024
+
+const fx_opt fx_optimize_options[] = {
+    {"space", 's', FX_OPT_STRING, "FILE", OFF(space), "the search space (*.space.json; required)",
+     NULL},
+    {"strategy", 'S', FX_OPT_STRING, "NAME", OFF(strategy),
+     "exhaustive, greedy or anneal (required; see fluxosim list strategies)", NULL},
+    {"budget", 'b', FX_OPT_U64, "N", OFF(budget),
+     "most candidates to evaluate (default: all for exhaustive, 300 otherwise)", NULL},
+    {"seed", 0, FX_OPT_U64, "N", OFF(seed),
+     "seed of the replays (as replay --seed) and of the strategy (default: 1)", NULL},
+    {"jobs", 'j', FX_OPT_U64, "N", OFF(jobs),
+     "replays at once, in threads; the result is the same for any N (default: 1)", NULL},
+    {"output", 'o', FX_OPT_STRING, "FILE", OFF(output),
+     "write the best candidate, an architecture file (with --pareto: FILE-1, FILE-2, ...)", NULL},
+    {"log", 'l', FX_OPT_STRING, "FILE", OFF(log), "write one CSV row per evaluation", NULL},
+    {"pareto", 0, FX_OPT_FLAG, NULL, OFF(pareto),
+     "report the feasible candidates no other beats on both cost and p99", NULL},
+    {"quiet", 'q', FX_OPT_FLAG, NULL, OFF(quiet), "no progress line on a terminal", NULL},
+    {"max-evals", 0, FX_OPT_U64, "N", OFF(max_evals),
+     "exhaustive refuses a space of more candidates (default: 2000)", NULL},
+    {"screen", 0, FX_OPT_DOUBLE, "FRACTION", OFF(screen),
+     "score on the requests of this share of the keys, then confirm on the whole trace", NULL},
+    {"confirm", 0, FX_OPT_U64, "K", OFF(confirm),
+     "with --screen: candidates replayed on the whole trace per round (default: 5)", NULL},
+    {"temp0", 0, FX_OPT_DOUBLE, "X", OFF(temp0),
+     "anneal: initial temperature, as a share of the base's objective (default: 0.1)", NULL},
+    {"cooling", 0, FX_OPT_DOUBLE, "C", OFF(cooling),
+     "anneal: the temperature is multiplied by C after each move (default: 0.95)", NULL},
+    {"batch", 0, FX_OPT_U64, "K", OFF(batch), "anneal: neighbours proposed per round (default: 4)",
+     NULL},
+    {"restarts", 0, FX_OPT_U64, "N", OFF(restarts),
+     "greedy: most random restarts (default: 0, until the budget)", NULL},
+    {NULL, 0, 0, NULL, 0, NULL, NULL},
+};
+
+const char fx_optimize_usage[] = "fluxosim optimize TRACE --space FILE --strategy NAME [OPTIONS]";
+
+const char fx_optimize_description[] =
+    "Searches the space of architectures that FILE describes (a base candidate,\n"
+    "the variables that may change, an objective and its bounds) for the\n"
+    "candidate that minimizes the objective on TRACE while meeting every bound.\n"
+    "Each candidate is scored by a replay of the trace with --seed, as\n"
+    "`fluxosim replay TRACE --arch CANDIDATE --seed S` would score it, and no\n"
+    "candidate is replayed twice. Prints the best candidate, its metrics and how\n"
+    "it differs from the base; -o writes it as an architecture file that replay\n"
+    "reproduces exactly. The log (--log) has one row per evaluation: index,\n"
+    "strategy, step, trace (full or sample), each variable, objective, each\n"
+    "bounded metric, cost_per_hour, latency_ms.p99, feasible (1 or 0), chosen\n"
+    "(1 for the result), reason, wall_s. With no feasible candidate the summary\n"
+    "and the log are still written, and the exit status is 1.\n\n"
+    "example: fluxosim optimize popular.trace --space examples/weather/weather.space.json\n"
+    "         --strategy anneal -j 2 -o best.json --log evals.csv\n";
+
+void fx_list_strategies(void)
+{
+    for (size_t i = 0; fx_strategies[i]; i++)
+        printf("%-12s %s\n", fx_strategies[i]->name, fx_strategies[i]->summary);
+}
+
+/* ---- progress ------------------------------------------------------------- */
+
+typedef struct progress {
+    int enabled, shown;
+    struct timespec last;
+} progress;
+
+static void on_progress(void *ctx, const fx_optimize_progress *p)
+{
+    progress *pr = ctx;
+    if (!pr->enabled)
+        return;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    double dt =
+        (double)(t.tv_sec - pr->last.tv_sec) + (double)(t.tv_nsec - pr->last.tv_nsec) * 1e-9;
+    if (pr->shown && dt < 0.2)
+        return;
+    pr->last = t;
+    if (p->has_best)
+        fprintf(stderr, "\r\033[Kfluxosim: optimize: %s%llu evaluations, best %.6g (#%llu)",
+                p->confirming ? "confirming, " : "", (unsigned long long)p->evals, p->best,
+                (unsigned long long)p->best_index);
+    else
+        fprintf(stderr, "\r\033[Kfluxosim: optimize: %s%llu evaluations, none feasible yet",
+                p->confirming ? "confirming, " : "", (unsigned long long)p->evals);
+    pr->shown = 1;
+}
+
+/* ---- writing -------------------------------------------------------------- */
+
+/* X with the fewest digits that read back as X; empty for NaN. */
+static const char *num(double x, char *buf, size_t len)
+{
+    if (isnan(x)) {
+        buf[0] = '\0';
+        return buf;
+    }
+    for (int prec = 6; prec <= 17; prec++) {
+        snprintf(buf, len, "%.*g", prec, x);
+        if (strtod(buf, NULL) == x)
+            break;
+    }
+    return buf;
+}
+
+/* X to 6 significant digits, for the summary; "-" for NaN. */
+static const char *short_num(double x, char *buf, size_t len)
+{
+    if (isnan(x))
+        snprintf(buf, len, "-");
+    else
+        snprintf(buf, len, "%.6g", x);
+    return buf;
+}
+
+static void csv_str(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+/* The metrics the log shows after "objective": the constrained ones, then
+ * cost_per_hour and latency_ms.p99. */
+static size_t log_metrics(const fx_space *sp, size_t *out)
+{
+    size_t n = 0;
+    for (size_t c = 0; c < fx_space_nconstraints(sp); c++) {
+        size_t k;
+        double b;
+        int pc;
+        fx_space_constraint(sp, c, &k, &b, &pc);
+        int dup = 0;
+        for (size_t j = 0; j < n; j++)
+            dup |= out[j] == k;
+        if (!dup && k != fx_space_metric_cost(sp) && k != fx_space_metric_p99(sp))
+            out[n++] = k;
+    }
+    out[n++] = fx_space_metric_cost(sp);
+    out[n++] = fx_space_metric_p99(sp);
+    return n;
+}
+
+/* Is row R the result: the best, or with --pareto one of the set? */
+static int chosen(const fx_optimize_result *res, size_t r)
+{
+    if (res->pareto) {
+        for (size_t i = 0; i < res->npareto; i++)
+            if (res->pareto[i] == r)
+                return 1;
+        return 0;
+    }
+    return res->best == r;
+}
+
+static fx_status write_log(const char *path, const fx_space *sp, const char *strategy,
+                           const fx_optimize_result *res, fx_err *e)
+{
+    fx_output out;
+    fx_status st = fx_output_open(&out, path, e);
+    if (st != FX_OK)
+        return st;
+    FILE *f = out.f;
+    size_t nv = fx_space_nvars(sp);
+    size_t *cols = malloc((fx_space_nmetrics(sp) + 2) * sizeof *cols);
+    if (!cols) {
+        fx_output_abort(&out);
+        return fx_err_set(e, FX_ENOMEM, "out of memory");
+    }
+    size_t nc = log_metrics(sp, cols);
+    fputs("index,strategy,step,trace", f);
+    for (size_t i = 0; i < nv; i++) {
+        fputc(',', f);
+        csv_str(f, fx_space_var_name(sp, i));
+    }
+    fputs(",objective", f);
+    for (size_t c = 0; c < nc; c++)
+        fprintf(f, ",%s", fx_space_metric_key(sp, cols[c]));
+    fputs(",feasible,chosen,reason,wall_s\n", f);
+    char buf[64];
+    for (size_t r = 0; r < res->nrows; r++) {
+        const fx_eval_row *row = &res->rows[r];
+        fprintf(f, "%llu,%s,%llu,%s", (unsigned long long)row->index, strategy,
+                (unsigned long long)row->step, row->sample ? "sample" : "full");
+        for (size_t i = 0; i < nv; i++) {
+            fputc(',', f);
+            if (fx_space_var_relevant(sp, row->x, i))
+                csv_str(f, fx_space_var_text(sp, i, row->x[i], buf, sizeof buf));
+            else
+                fputc('-', f);
+        }
+        fprintf(f, ",%s", num(row->metrics[fx_space_objective(sp)], buf, sizeof buf));
+        for (size_t c = 0; c < nc; c++)
+            fprintf(f, ",%s", num(row->metrics[cols[c]], buf, sizeof buf));
+        fprintf(f, ",%d,%d,", row->score.feasible, chosen(res, r));
+        csv_str(f, row->reason ? row->reason : "");
+        fprintf(f, ",%.6f\n", row->wall_s);
+    }
+    free(cols);
+    return fx_output_commit(&out, e);
+}
+
+/* The candidate's name: the base's, then "-" and its index in the log. */
+static void cand_name(const fx_space *sp, const fx_eval_row *row, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s-%llu", fx_space_base_arch(sp)->name, (unsigned long long)row->index);
+}
+
+/* PATH, or with --pareto PATH's stem + "-K" + its extension. */
+static char *pareto_path(const char *path, size_t k)
+{
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(path, '.');
+    if (!dot || (slash && dot < slash) || dot == path || (slash && dot == slash + 1))
+        dot = path + strlen(path);
+    size_t n = strlen(path) + 24;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%.*s-%zu%s", (int)(dot - path), path, k, dot);
+    return p;
+}
+
+static fx_status write_arch(const fx_space *sp, const fx_eval_row *row, const char *path, fx_err *e)
+{
+    char name[FX_ERR_MAX], *text = NULL;
+    cand_name(sp, row, name, sizeof name);
+    fx_status st = fx_space_arch_text(sp, row->x, name, path, &text, e);
+    if (st == FX_OK) {
+        size_t n = strlen(text);
+        text[n] = '\n';
+        st = fx_output_write(path, text, n + 1, e);
+    }
+    free(text);
+    return st;
+}
+
+/* ---- the summary ---------------------------------------------------------- */
+
+/* The row of the base's point on the whole trace, or NULL. */
+static const fx_eval_row *base_row(const fx_space *sp, const fx_optimize_result *res)
+{
+    size_t nv = fx_space_nvars(sp);
+    uint32_t *x = malloc(nv * sizeof *x);
+    const fx_eval_row *found = NULL;
+    if (x && fx_space_base_point(sp, x))
+        for (size_t i = 0; i < res->nrows && !found; i++)
+            if (!res->rows[i].sample && memcmp(res->rows[i].x, x, nv * sizeof *x) == 0)
+                found = &res->rows[i];
+    free(x);
+    return found;
+}
+
+static void changes(FILE *f, const fx_space *sp, const fx_eval_row *row)
+{
+    char buf[64];
+    int any = 0;
+    for (size_t i = 0; i < fx_space_nvars(sp); i++) {
+        const char *now = fx_space_var_relevant(sp, row->x, i)
+                              ? fx_space_var_text(sp, i, row->x[i], buf, sizeof buf)
+                              : "-";
+        if (strcmp(now, fx_space_base_text(sp, i)) != 0) {
+            fprintf(f, "%s%s=%s", any ? " " : "", fx_space_var_name(sp, i), now);
+            any = 1;
+        }
+    }
+    if (!any)
+        fputs("(the base)", f);
+}
+
+static void summary(FILE *f, const fx_space *sp, const char *space_path, const char *strategy,
+                    const optimize_opts *o, const fx_optimize_result *res)
+{
+    char buf[FX_ERR_MAX], b1[64], b2[64];
+    fprintf(f, "space       %s (base %s, %s%.0f candidates)\n", space_path, fx_space_base_path(sp),
+            res->count_exact ? "" : "at least ", res->count);
+    fprintf(f, "objective   %s\n", fx_space_objective_text(sp, buf, sizeof buf));
+    fprintf(f,
+            "search      %s, seed %llu: %llu evaluations (budget %llu), %llu proposals, %llu "
+            "repeated; %s\n",
+            strategy, (unsigned long long)o->seed,
+            (unsigned long long)(res->nrows - res->confirmed), (unsigned long long)res->budget,
+            (unsigned long long)res->proposals, (unsigned long long)res->repeats, res->stop);
+    if (o->screen > 0)
+        fprintf(f,
+                "screening   %llu of %llu requests (%g of the keys): %llu candidates scored, %llu "
+                "confirmed on the whole trace, %llu screened out\n",
+                (unsigned long long)res->sample_requests, (unsigned long long)res->requests,
+                o->screen, (unsigned long long)res->sampled, (unsigned long long)res->confirmed,
+                (unsigned long long)(res->sampled - res->confirmed));
+    if (o->pareto) {
+        fprintf(f, "\npareto set: %zu candidates no other beats on both cost and p99\n",
+                res->npareto);
+        fprintf(f, "%8s %14s %14s %14s  %s\n", "index", "cost_per_hour", "latency_ms.p99",
+                "objective", "changes from the base");
+        for (size_t i = 0; i < res->npareto; i++) {
+            const fx_eval_row *r = &res->rows[res->pareto[i]];
+            fprintf(f, "%8llu %14.6g %14.6g %14.6g  ", (unsigned long long)r->index,
+                    r->metrics[fx_space_metric_cost(sp)], r->metrics[fx_space_metric_p99(sp)],
+                    r->score.objective);
+            changes(f, sp, r);
+            fputc('\n', f);
+        }
+        return;
+    }
+    const fx_eval_row *best = res->best != SIZE_MAX       ? &res->rows[res->best]
+                              : res->best_any != SIZE_MAX ? &res->rows[res->best_any]
+                                                          : NULL;
+    if (!best) {
+        fputs("best        none: no candidate was evaluated\n", f);
+        return;
+    }
+    cand_name(sp, best, buf, sizeof buf);
+    if (res->best != SIZE_MAX)
+        fprintf(f, "best        #%llu (%s), feasible\n", (unsigned long long)best->index, buf);
+    else
+        fprintf(f, "best        none feasible; the least violation: #%llu (%s): %s\n",
+                (unsigned long long)best->index, buf, best->reason ? best->reason : "");
+    const fx_eval_row *base = base_row(sp, res);
+    fprintf(f, "\n%-28s %14s %14s\n", "metric", "base", "best");
+    for (size_t m = 0; m < fx_space_nmetrics(sp); m++) {
+        if (m == fx_space_metric_requests(sp))
+            continue;
+        char label[96];
+        snprintf(label, sizeof label, "%s%s", fx_space_metric_key(sp, m),
+                 m == fx_space_objective(sp) ? " (objective)" : "");
+        fprintf(f, "%-28s %14s %14s\n", label,
+                base ? short_num(base->metrics[m], b1, sizeof b1) : "-",
+                short_num(best->metrics[m], b2, sizeof b2));
+    }
+    fprintf(f, "%-28s %14s %14s\n", "feasible", base ? (base->score.feasible ? "yes" : "no") : "-",
+            best->score.feasible ? "yes" : "no");
+    fprintf(f, "\n%-28s %18s %18s\n", "variable", "base", "best");
+    for (size_t i = 0; i < fx_space_nvars(sp); i++) {
+        const char *now = fx_space_var_relevant(sp, best->x, i)
+                              ? fx_space_var_text(sp, i, best->x[i], b2, sizeof b2)
+                              : "-";
+        const char *was = fx_space_base_text(sp, i);
+        fprintf(f, "%-28s %18s %18s%s\n", fx_space_var_name(sp, i), was, now,
+                strcmp(was, now) ? "  *" : "");
+    }
+}
+
+/* ---- the command ---------------------------------------------------------- */
+
+static int check_opts(const optimize_opts *o, int npos, char **pos)
+{
+    if (npos != 1) {
+        if (npos == 0)
+            fx_cli_error("optimize: expected a trace file (or - for stdin), found none");
+        else
+            fx_cli_error("optimize: expected one trace file, found %d", npos);
+        return -1;
+    }
+    if (!o->space) {
+        fx_cli_error("optimize: expected --space FILE, found none");
+        return -1;
+    }
+    if (!o->strategy) {
+        fx_cli_error("optimize: expected --strategy NAME (one of exhaustive, greedy, anneal), "
+                     "found none");
+        return -1;
+    }
+    if (o->budget == 0) {
+        fx_cli_error("optimize: --budget: expected a positive integer, found 0");
+        return -1;
+    }
+    if (o->jobs < 1 || o->jobs > JOBS_MAX) {
+        fx_cli_error("optimize: --jobs: expected 1 to %d, found %llu", JOBS_MAX,
+                     (unsigned long long)o->jobs);
+        return -1;
+    }
+    if (o->max_evals < 1) {
+        fx_cli_error("optimize: --max-evals: expected a positive integer, found 0");
+        return -1;
+    }
+    if (o->screen != 0 && !(o->screen > 0 && o->screen < 1)) {
+        fx_cli_error(
+            "optimize: --screen: expected a fraction between 0 and 1 (exclusive), found %g",
+            o->screen);
+        return -1;
+    }
+    if (o->confirm < 1 || o->confirm > 1000000) {
+        fx_cli_error("optimize: --confirm: expected 1 to 1000000, found %llu",
+                     (unsigned long long)o->confirm);
+        return -1;
+    }
+    if (!(o->temp0 > 0)) {
+        fx_cli_error("optimize: --temp0: expected a positive number, found %g", o->temp0);
+        return -1;
+    }
+    if (!(o->cooling > 0 && o->cooling < 1)) {
+        fx_cli_error("optimize: --cooling: expected a number between 0 and 1 (exclusive), found %g",
+                     o->cooling);
+        return -1;
+    }
+    if (o->batch < 1 || o->batch > BATCH_MAX) {
+        fx_cli_error("optimize: --batch: expected 1 to %d, found %llu", BATCH_MAX,
+                     (unsigned long long)o->batch);
+        return -1;
+    }
+    if (o->restarts > 1000000000) {
+        fx_cli_error("optimize: --restarts: expected at most 1000000000, found %llu",
+                     (unsigned long long)o->restarts);
+        return -1;
+    }
+    const char *inputs[2] = {pos[0], o->space};
+    const char *outputs[2] = {o->output, o->log};
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++)
+            if (fx_output_same_file(outputs[i], inputs[j])) {
+                fx_cli_error("optimize: %s: expected an output file apart from the inputs, found "
+                             "the input itself",
+                             outputs[i]);
+                return -1;
+            }
+    if (o->output && o->log && strcmp(o->output, o->log) == 0) {
+        fx_cli_error("optimize: expected -o and --log to name two files, found %s twice",
+                     o->output);
+        return -1;
+    }
+    return 0;
+}
+
+int fx_cmd_optimize(int argc, char **argv)
+{
+    optimize_opts o = {.budget = UNSET,
+                       .seed = 1,
+                       .jobs = 1,
+                       .max_evals = 2000,
+                       .confirm = 5,
+                       .temp0 = 0.1,
+                       .cooling = 0.95,
+                       .batch = 4};
+    char **pos = calloc((size_t)argc + 1, sizeof *pos);
+    int npos = 0;
+    if (!pos)
+        return FX_EXIT_FAIL;
+    int rc = fx_opts_parse("optimize", fx_optimize_options, &o, argc, argv, pos, &npos);
+    if (rc == 0)
+        rc = check_opts(&o, npos, pos);
+    const char *trace = npos >= 1 ? pos[0] : NULL;
+    free(pos);
+    if (rc < 0)
+        return FX_EXIT_USAGE;
+
+    fx_err e;
+    const fx_strategy *strategy;
+    if (fx_strategy_find(o.strategy, &strategy, &e) != FX_OK) {
+        fx_cli_error("optimize: --strategy: %s", e.msg);
+        return FX_EXIT_USAGE;
+    }
+    fx_space *sp = NULL;
+    if (fx_space_load(o.space, &sp, &e) != FX_OK)
+        return fx_cli_fail(&e);
+    if (fx_output_same_file(o.output, fx_space_base_path(sp)) ||
+        fx_output_same_file(o.log, fx_space_base_path(sp))) {
+        fx_cli_error("optimize: %s: expected an output file apart from the inputs, found the "
+                     "space's base",
+                     fx_output_same_file(o.output, fx_space_base_path(sp)) ? o.output : o.log);
+        fx_space_free(sp);
+        return FX_EXIT_USAGE;
+    }
+
+    progress prog = {0};
+    prog.enabled = !o.quiet && isatty(2);
+    fx_optimize_opts oo;
+    memset(&oo, 0, sizeof oo);
+    oo.strategy = strategy;
+    oo.sopts.temp0 = o.temp0;
+    oo.sopts.cooling = o.cooling;
+    oo.sopts.batch = (unsigned)o.batch;
+    oo.sopts.restarts = (unsigned)o.restarts;
+    oo.sopts.max_evals = o.max_evals;
+    oo.budget = o.budget == UNSET ? 0 : o.budget;
+    oo.seed = o.seed;
+    oo.jobs = (unsigned)o.jobs;
+    oo.screen = o.screen;
+    oo.confirm = (unsigned)o.confirm;
+    oo.pareto = o.pareto;
+    oo.on_progress = on_progress;
+    oo.ctx = &prog;
+    fx_optimize_result res;
+    fx_status st = fx_optimize_run(sp, trace, &oo, &res, &e);
+    if (prog.shown)
+        fputs("\r\033[K", stderr);
+    int code = FX_EXIT_OK;
+    if (st != FX_OK) {
+        code = fx_cli_fail(&e);
+        goto done;
+    }
+    if (o.log && write_log(o.log, sp, strategy->name, &res, &e) != FX_OK) {
+        code = fx_cli_fail(&e);
+        goto done;
+    }
+    if (o.output && o.pareto) {
+        for (size_t i = 0; i < res.npareto && code == FX_EXIT_OK; i++) {
+            char *path = pareto_path(o.output, i + 1);
+            if (!path) {
+                fx_cli_error("optimize: out of memory");
+                code = FX_EXIT_FAIL;
+            } else if (write_arch(sp, &res.rows[res.pareto[i]], path, &e) != FX_OK) {
+                code = fx_cli_fail(&e);
+            }
+            free(path);
+        }
+    } else if (o.output && res.best != SIZE_MAX &&
+               write_arch(sp, &res.rows[res.best], o.output, &e) != FX_OK) {
+        code = fx_cli_fail(&e);
+    }
+    if (code != FX_EXIT_OK)
+        goto done;
+    summary(stdout, sp, o.space, strategy->name, &o, &res);
+    if (fflush(stdout) != 0) {
+        fx_cli_error("optimize: cannot write the summary");
+        code = FX_EXIT_FAIL;
+    } else if ((o.pareto ? res.npareto == 0 : res.best == SIZE_MAX)) {
+        fx_cli_error("optimize: no candidate meets the constraints%s",
+                     o.output ? "; nothing written to -o" : "");
+        code = FX_EXIT_FAIL;
+    }
+done:
+    fx_optimize_result_free(&res);
+    fx_space_free(sp);
+    return code;
+}

@@ -1,0 +1,107 @@
+/* eval.h - scoring candidates by replaying a trace, and running a search.
+ *
+ * fx_optimize_run drives one strategy over one space: the strategy
+ * proposes a batch, every candidate of the batch not evaluated before is
+ * built (fx_space_arch) and scored by a replay of the trace
+ * (fx_replay_run, with the given seed, as `fluxosim replay --seed` does),
+ * up to JOBS replays at once in POSIX threads, and the scores go back to
+ * the strategy in the order of the batch. Candidates are memoized by their
+ * canonical form: none is replayed twice. The log lists evaluations in the
+ * order the strategy proposed them, so it and the result are the same for
+ * any number of threads (only wall times differ).
+ *
+ * Screening (SCREEN > 0): the strategy's candidates are scored on a sample
+ * of the trace, the requests whose key hash falls in the first SCREEN of
+ * the hash range (every request of a kept key, so caches see the same
+ * per-key sequences), replayed faster by the share of the requests it
+ * kept, so that the pools carry the full trace's mean load. The best
+ * CONFIRM of them by their sample scores (and with PARETO the sample's
+ * non-dominated set) are then replayed on the whole trace; while none of
+ * those is feasible there, the next CONFIRM, for at most 10 rounds. Only
+ * the candidates replayed on the whole trace can be the result.
+ *
+ * A candidate whose replay fails, or that violates a constraint, is kept
+ * in the log with the reason. The trace is read once before the search (a
+ * bad trace is an error then, not a failed candidate) and once per
+ * evaluation; standard input ("-") and the sample are copied into a
+ * private temporary folder, removed before fx_optimize_run returns.
+ *
+ * Ownership: the result owns its rows; free it with
+ * fx_optimize_result_free. Nothing here prints.
+ */
+#ifndef FX_OPT_EVAL_H
+#define FX_OPT_EVAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "optimizer/space.h"
+#include "optimizer/strategy.h"
+
+/* Progress, after each batch. */
+typedef struct fx_optimize_progress {
+    uint64_t evals;  /* evaluations so far (all phases) */
+    uint64_t budget; /* of the search phase */
+    int confirming;  /* screening: the confirmation phase */
+    int has_best;    /* a feasible candidate was found */
+    double best;     /* its objective */
+    uint64_t best_index;
+} fx_optimize_progress;
+
+typedef struct fx_optimize_opts {
+    const fx_strategy *strategy;
+    fx_strategy_opts sopts;
+    uint64_t budget;  /* evaluations of the search; 0: the strategy's default */
+    uint64_t seed;    /* the replays' master seed, and the strategy's */
+    unsigned jobs;    /* replays at once, >= 1 */
+    double screen;    /* 0: none; else in (0, 1): the sample's share of keys */
+    unsigned confirm; /* with screen: candidates replayed on the whole trace per round (>= 1) */
+    int pareto;       /* compute the non-dominated set of cost against p99 */
+    void (*on_progress)(void *ctx, const fx_optimize_progress *p);
+    void *ctx;
+} fx_optimize_opts;
+
+/* One evaluation: a row of the log. */
+typedef struct fx_eval_row {
+    uint64_t index;  /* from 1, in log order */
+    uint64_t step;   /* as the strategy set it */
+    int sample;      /* scored on the screening sample */
+    int confirm;     /* replayed to confirm a screened candidate */
+    uint32_t *x;     /* the canonical point */
+    double *metrics; /* fx_space_nmetrics values; NaN when missing */
+    fx_score score;
+    char *reason; /* why not feasible (or why the replay failed), else NULL */
+    double wall_s;
+} fx_eval_row;
+
+typedef struct fx_optimize_result {
+    fx_eval_row *rows;
+    size_t nrows;
+    size_t best;     /* the best feasible row on the whole trace, or SIZE_MAX */
+    size_t best_any; /* the best row on the whole trace, feasible or not, or SIZE_MAX */
+    size_t *pareto;  /* with PARETO: rows, by ascending cost */
+    size_t npareto;
+    uint64_t budget;    /* of the search phase */
+    uint64_t proposals; /* points the strategy proposed */
+    uint64_t repeats;   /* proposals already evaluated (memoized) */
+    uint64_t invalid;   /* proposals that were not valid points (a strategy bug) */
+    uint64_t sampled;   /* screening: evaluations on the sample */
+    uint64_t confirmed; /* screening: evaluations on the whole trace */
+    uint64_t requests;  /* in the trace */
+    uint64_t sample_requests;
+    double count; /* valid candidates in the space */
+    int count_exact;
+    const char *stop; /* why the search stopped */
+    double wall_s;
+} fx_optimize_result;
+
+/* Search SPACE for the candidate that minimizes its objective on TRACE.
+ * Errors: the trace (FX_EINVAL, FX_EIO), the strategy refusing the space
+ * (FX_ELIMIT), memory. A search that finds no feasible candidate is not an
+ * error: RES->best is then SIZE_MAX. */
+fx_status fx_optimize_run(const fx_space *space, const char *trace, const fx_optimize_opts *o,
+                          fx_optimize_result *res, fx_err *e);
+
+void fx_optimize_result_free(fx_optimize_result *res);
+
+#endif
