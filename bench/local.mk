@@ -17,7 +17,7 @@ bench_cache_lru_LDFLAGS =
 bench_cache_lru_LDADD = -lm
 
 BENCH_SH = bench/engine_vs_bare.sh bench/engine_vs_simpy.sh bench/replay_weather.sh \
-	bench/cache_lru.sh bench/import_clf.sh bench/mrc_vs_replays.sh bench/optimizer.sh
+	bench/cache_lru.sh bench/import_clf.sh bench/mrc_vs_replays.sh bench/optimizer.sh bench/sweep_scaling.sh
 EXTRA_DIST += $(BENCH_SH) bench/bench_lib.sh bench/mm1_simpy.py \
 	bench/README.md
 

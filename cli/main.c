@@ -10,6 +10,7 @@
 #include "cli/cmd_mrc.h"
 #include "cli/cmd_optimize.h"
 #include "cli/cmd_plot.h"
+#include "cli/cmd_sweep.h"
 #include "cli/cmd_trace.h"
 #include "cli/cmd_transforms.h"
 #include "config.h"
@@ -26,6 +27,8 @@ const fx_command fx_commands[] = {
      fx_trace_options, fx_trace_description},
     {"transforms", fx_cmd_transforms, "list the valid cache placements and asynchronous edges",
      fx_transforms_usage, fx_transforms_options, fx_transforms_description},
+    {"sweep", fx_cmd_sweep, "run a batch parameter sweep: parallel, resumable, shardable",
+     fx_sweep_usage, fx_sweep_options, fx_sweep_description},
     {"optimize", fx_cmd_optimize, "search a space of architectures for the best one on a trace",
      fx_optimize_usage, fx_optimize_options, fx_optimize_description},
     {"analyze", fx_cmd_analyze, "estimate latency and utilization with queueing formulas",

@@ -252,6 +252,7 @@ else
   "metrics": ["latency_ms.p99"]
 }
 JSON
+    rm -f "$data/load.csv" # a sweep refuses to overwrite its output
     if step "$fluxosim" sweep "$data/load.sweep.json" -j 2 -o "$data/load.csv"; then
         sweep_csv="$data/load.csv"
         series=pools.forecast.servers

@@ -22,6 +22,7 @@ TCase *fx_tcase_import(void);
 TCase *fx_tcase_mrc(void);
 TCase *fx_tcase_network(void);
 TCase *fx_tcase_optimizer(void);
+TCase *fx_tcase_sweep(void);
 TCase *fx_tcase_transform(void);
 TCase *fx_tcase_cache(void);
 TCase *fx_tcase_topk(void);

@@ -18,6 +18,7 @@ int main(void)
     suite_add_tcase(s, fx_tcase_cache());
     suite_add_tcase(s, fx_tcase_topk());
     suite_add_tcase(s, fx_tcase_network());
+    suite_add_tcase(s, fx_tcase_sweep());
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
     int failed = srunner_ntests_failed(sr);
