@@ -2,11 +2,14 @@
  * search a space of architectures, write the best one, the log of every
  * evaluation, and a summary of what changed from the base. */
 #include "cli/cmd_optimize.h"
+#include "plots/plot.h"
 
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -35,6 +38,7 @@ typedef struct optimize_opts {
     double cooling;
     uint64_t batch;
     uint64_t restarts;
+    const char *plot;
 } optimize_opts;
 
 #define OFF(f) offsetof(optimize_opts, f)
@@ -59,6 +63,9 @@ const fx_opt fx_optimize_options[] = {
     {"output", 'o', FX_OPT_STRING, "FILE", OFF(output),
      "write the best candidate, an architecture file (with --pareto: FILE-1, FILE-2, ...)", NULL},
     {"log", 'l', FX_OPT_STRING, "FILE", OFF(log), "write one CSV row per evaluation", NULL},
+    {"plot", 0, FX_OPT_STRING, "DIR", OFF(plot),
+     "draw DIR/pareto.svg and DIR/convergence.svg from the log (DIR/evals.csv without --log)",
+     NULL},
     {"pareto", 0, FX_OPT_FLAG, NULL, OFF(pareto),
      "report the feasible candidates no other beats on both cost and p99", NULL},
     {"quiet", 'q', FX_OPT_FLAG, NULL, OFF(quiet), "no progress line on a terminal", NULL},
@@ -475,6 +482,48 @@ static int check_opts(const optimize_opts *o, int npos, char **pos)
     return 0;
 }
 
+/* --plot DIR: the cost/p99 front and the convergence of the search, from
+ * the log, through the same code as `fluxosim plot`. */
+static int draw(const optimize_opts *o, const fx_space *sp, const char *strategy,
+                const fx_optimize_result *res)
+{
+    fx_err e;
+    if (mkdir(o->plot, 0777) != 0 && errno != EEXIST) {
+        fx_err_set(&e, FX_EIO, "%s: cannot create: %s", o->plot, strerror(errno));
+        return fx_cli_fail(&e);
+    }
+    size_t len = strlen(o->plot) + 32;
+    char *log = malloc(len), *fig = malloc(len);
+    int code = FX_EXIT_OK;
+    if (!log || !fig) {
+        fx_cli_error("optimize: out of memory");
+        code = FX_EXIT_FAIL;
+        goto out;
+    }
+    if (o->log) {
+        snprintf(log, len, "%s", o->log);
+    } else {
+        snprintf(log, len, "%s/evals.csv", o->plot);
+        if (write_log(log, sp, strategy, res, &e) != FX_OK) {
+            code = fx_cli_fail(&e);
+            goto out;
+        }
+    }
+    static const char *const kinds[] = {"pareto", "convergence"};
+    for (size_t k = 0; k < 2 && code == FX_EXIT_OK; k++) {
+        const char *inputs[1] = {o->log ? o->log : log};
+        fx_plot_opts po;
+        fx_plot_opts_init(&po);
+        snprintf(fig, len, "%s/%s.svg", o->plot, kinds[k]);
+        if (fx_plot_render(kinds[k], inputs, 1, &po, fig, &e) != FX_OK)
+            code = fx_cli_fail(&e);
+    }
+out:
+    free(log);
+    free(fig);
+    return code;
+}
+
 int fx_cmd_optimize(int argc, char **argv)
 {
     optimize_opts o = {.budget = UNSET,
@@ -546,6 +595,8 @@ int fx_cmd_optimize(int argc, char **argv)
         code = fx_cli_fail(&e);
         goto done;
     }
+    if (o.plot && (code = draw(&o, sp, strategy->name, &res)) != FX_EXIT_OK)
+        goto done;
     if (o.output && o.pareto) {
         for (size_t i = 0; i < res.npareto && code == FX_EXIT_OK; i++) {
             char *path = pareto_path(o.output, i + 1);

@@ -28,6 +28,7 @@
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "models/sweep.h"
+#include "plots/plot.h"
 
 /* Most shards of one sweep. */
 #define SHARDS_MAX 1000000
@@ -38,6 +39,7 @@ typedef struct sweep_opts {
     int resume;
     const char *shard;
     int quiet;
+    const char *plot;
 } sweep_opts;
 
 #define OFF(f) offsetof(sweep_opts, f)
@@ -52,6 +54,8 @@ const fx_opt fx_sweep_options[] = {
     {"shard", 0, FX_OPT_STRING, "I/N", OFF(shard),
      "run only the points whose index modulo N is I-1 (1 <= I <= N)", NULL},
     {"quiet", 'q', FX_OPT_FLAG, NULL, OFF(quiet), "no progress on standard error", NULL},
+    {"plot", 0, FX_OPT_STRING, "DIR", OFF(plot),
+     "draw the sweep figure (DIR/sweep.svg and its script) when the sweep completes", NULL},
     {NULL, 0, 0, NULL, 0, NULL, NULL},
 };
 
@@ -406,7 +410,7 @@ int fx_cmd_sweep(int argc, char **argv)
 {
     if (argc > 0 && strcmp(argv[0], "merge") == 0)
         return cmd_merge(argc - 1, argv + 1);
-    sweep_opts o = {UINT64_MAX, NULL, 0, NULL, 0};
+    sweep_opts o = {UINT64_MAX, NULL, 0, NULL, 0, NULL};
     char **pos = calloc((size_t)argc + 1, sizeof *pos);
     int npos = 0;
     if (!pos)
@@ -430,6 +434,11 @@ int fx_cmd_sweep(int argc, char **argv)
         rc = -1;
     }
     int to_stdout = !o.output || strcmp(o.output, "-") == 0;
+    if (rc == 0 && o.plot && (to_stdout || o.shard)) {
+        fx_cli_error("sweep: --plot: expected -o FILE of a whole sweep to draw, found %s",
+                     o.shard ? "a shard" : "standard output");
+        rc = -1;
+    }
     if (rc == 0 && o.resume && to_stdout) {
         fx_cli_error("sweep: --resume: expected -o FILE to continue, found standard output");
         rc = -1;
@@ -506,6 +515,35 @@ int fx_cmd_sweep(int argc, char **argv)
         goto done;
     }
     progress_show(&prog, 1);
+    if (o.plot) {
+        /* The same code as `fluxosim plot sweep`: metric against the first
+         * parameter, one line per value of the second. */
+        if (fd >= 0 && close(fd) != 0) {
+            fx_err_set(&e, FX_EIO, "%s: cannot write: %s", o.output, strerror(errno));
+            fd = -1;
+            code = fx_cli_fail(&e);
+            goto done;
+        }
+        fd = -1;
+        size_t len = strlen(o.plot) + sizeof "/sweep.svg";
+        char *fig = malloc(len);
+        fx_plot_opts po;
+        fx_plot_opts_init(&po);
+        const char *inputs[1] = {o.output};
+        if (!fig) {
+            fx_cli_error("sweep: out of memory");
+            code = FX_EXIT_FAIL;
+        } else {
+            snprintf(fig, len, "%s/sweep.svg", o.plot);
+            if (mkdir(o.plot, 0777) != 0 && errno != EEXIST) {
+                fx_err_set(&e, FX_EIO, "%s: cannot create: %s", o.plot, strerror(errno));
+                code = fx_cli_fail(&e);
+            } else if (fx_plot_render("sweep", inputs, 1, &po, fig, &e) != FX_OK) {
+                code = fx_cli_fail(&e);
+            }
+        }
+        free(fig);
+    }
 
 done:
     if (fd >= 0 && close(fd) != 0 && code == FX_EXIT_OK) {

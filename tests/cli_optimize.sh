@@ -186,4 +186,21 @@ expect_out "list strategies: anneal" '^anneal '
 run help optimize
 expect_out "help optimize" '^usage: fluxosim optimize TRACE --space FILE --strategy NAME'
 
+# --plot DIR draws the front and the convergence through the plot code.
+if command -v "${GNUPLOT:-gnuplot}" >/dev/null 2>&1; then
+    run optimize "$tmp/s.trace" --space "$tmp/s.space.json" --strategy exhaustive \
+        --plot "$tmp/ofigs" --quiet
+    expect_status "--plot" 0
+    for f in pareto convergence; do
+        if head -c 400 "$tmp/ofigs/$f.svg" 2>/dev/null | grep -q '<svg'; then
+            ok "--plot draws $f.svg"
+        else
+            fail "--plot drew no $f.svg" "$(ls "$tmp/ofigs" 2>&1)"
+        fi
+    done
+    [ -s "$tmp/ofigs/evals.csv" ] && ok "--plot without --log keeps the log it drew from" || fail "no evals.csv"
+else
+    echo "skip --plot: no gnuplot"
+fi
+
 finish

@@ -209,4 +209,20 @@ expect_error "--shard 1/3x" 2 'shard: expected I/N'
 run sweep
 expect_error "no sweep file" 2 'expected one sweep file'
 
+# --plot DIR draws the sweep figure through the plot code, once complete.
+run sweep "$tmp/q.sweep.json" --plot "$tmp/figs"
+expect_error "--plot needs -o" 2 'plot: expected -o FILE of a whole sweep'
+if command -v "${GNUPLOT:-gnuplot}" >/dev/null 2>&1; then
+    run sweep "$tmp/q.sweep.json" -j 2 -o "$tmp/plotted.csv" --plot "$tmp/figs" --quiet
+    expect_status "--plot" 0
+    if head -c 400 "$tmp/figs/sweep.svg" 2>/dev/null | grep -q '<svg' && [ -s "$tmp/figs/sweep.gp" ]; then
+        ok "--plot writes DIR/sweep.svg and its script"
+    else
+        fail "--plot wrote no figure" "$(ls "$tmp/figs" 2>&1)"
+    fi
+    cmp -s "$tmp/plotted.csv" "$tmp/j1.csv" && ok "--plot leaves the rows as they are" || fail "--plot changed the rows"
+else
+    echo "skip --plot: no gnuplot"
+fi
+
 finish
