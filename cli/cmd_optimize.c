@@ -39,6 +39,7 @@ typedef struct optimize_opts {
     uint64_t batch;
     uint64_t restarts;
     const char *plot;
+    double rate_scale;
 } optimize_opts;
 
 #define OFF(f) offsetof(optimize_opts, f)
@@ -63,6 +64,8 @@ const fx_opt fx_optimize_options[] = {
     {"output", 'o', FX_OPT_STRING, "FILE", OFF(output),
      "write the best candidate, an architecture file (with --pareto: FILE-1, FILE-2, ...)", NULL},
     {"log", 'l', FX_OPT_STRING, "FILE", OFF(log), "write one CSV row per evaluation", NULL},
+    {"rate-scale", 'r', FX_OPT_DOUBLE, "X", OFF(rate_scale),
+     "replay every candidate with arrival times divided by X (default: 1)", NULL},
     {"plot", 0, FX_OPT_STRING, "DIR", OFF(plot),
      "draw DIR/pareto.svg and DIR/convergence.svg from the log (DIR/evals.csv without --log)",
      NULL},
@@ -533,7 +536,8 @@ int fx_cmd_optimize(int argc, char **argv)
                        .confirm = 5,
                        .temp0 = 0.1,
                        .cooling = 0.95,
-                       .batch = 4};
+                       .batch = 4,
+                       .rate_scale = 1.0};
     char **pos = calloc((size_t)argc + 1, sizeof *pos);
     int npos = 0;
     if (!pos)
@@ -541,6 +545,12 @@ int fx_cmd_optimize(int argc, char **argv)
     int rc = fx_opts_parse("optimize", fx_optimize_options, &o, argc, argv, pos, &npos);
     if (rc == 0)
         rc = check_opts(&o, npos, pos);
+    if (rc == 0 && !(o.rate_scale >= 1e-6 && o.rate_scale <= 1e6)) {
+        fx_cli_error("optimize: --rate-scale: expected a positive number from 1e-6 to 1e6, found "
+                     "%g",
+                     o.rate_scale);
+        rc = -1;
+    }
     const char *trace = npos >= 1 ? pos[0] : NULL;
     free(pos);
     if (rc < 0)
@@ -578,6 +588,7 @@ int fx_cmd_optimize(int argc, char **argv)
     oo.seed = o.seed;
     oo.jobs = (unsigned)o.jobs;
     oo.screen = o.screen;
+    oo.rate_scale = o.rate_scale;
     oo.confirm = (unsigned)o.confirm;
     oo.pareto = o.pareto;
     oo.on_progress = on_progress;

@@ -933,9 +933,7 @@ static void print_summary(const trace_opts *o, const char *input, const char *na
     if (s->bytes.n) {
         fprintf(f, "sizes      mean %.1f bytes", fx_moments_mean(&s->bytes));
         if (s->no_service)
-            fprintf(f,
-                    " (not in the trace for the %llu requests without a service time: a "
-                    "trace field starts with one)",
+            fprintf(f, " (kept per request: \"serve=-/BYTES\" for the %llu without a service time)",
                     (unsigned long long)s->no_service);
         fputc('\n', f);
     }

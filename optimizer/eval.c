@@ -717,14 +717,16 @@ fx_status fx_optimize_run(const fx_space *sp, const char *trace, const fx_optimi
         s.trace = screening ? t.sample : t.full;
         /* The sample, replayed faster by the share of requests it kept,
          * carries the whole trace's mean load. */
-        s.rate_scale = screening ? (double)res->requests / (double)res->sample_requests : 1.0;
+        double scale = o->rate_scale > 0 ? o->rate_scale : 1.0;
+        s.rate_scale =
+            scale * (screening ? (double)res->requests / (double)res->sample_requests : 1.0);
         s.sample = screening;
         st = search(&s, e);
         if (st == FX_OK && screening) {
             res->sampled = res->nrows;
             s.memo = &full_memo;
             s.trace = t.full;
-            s.rate_scale = 1.0;
+            s.rate_scale = scale;
             s.sample = 0;
             st = confirm(&s, e);
         }

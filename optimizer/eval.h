@@ -51,12 +51,13 @@ typedef struct fx_optimize_progress {
 typedef struct fx_optimize_opts {
     const fx_strategy *strategy;
     fx_strategy_opts sopts;
-    uint64_t budget;  /* evaluations of the search; 0: the strategy's default */
-    uint64_t seed;    /* the replays' master seed, and the strategy's */
-    unsigned jobs;    /* replays at once, >= 1 */
-    double screen;    /* 0: none; else in (0, 1): the sample's share of keys */
-    unsigned confirm; /* with screen: candidates replayed on the whole trace per round (>= 1) */
-    int pareto;       /* compute the non-dominated set of cost against p99 */
+    uint64_t budget;   /* evaluations of the search; 0: the strategy's default */
+    uint64_t seed;     /* the replays' master seed, and the strategy's */
+    unsigned jobs;     /* replays at once, >= 1 */
+    double screen;     /* 0: none; else in (0, 1): the sample's share of keys */
+    unsigned confirm;  /* with screen: candidates replayed on the whole trace per round (>= 1) */
+    int pareto;        /* compute the non-dominated set of cost against p99 */
+    double rate_scale; /* arrival times are divided by this (0 means 1), as in replay */
     void (*on_progress)(void *ctx, const fx_optimize_progress *p);
     void *ctx;
 } fx_optimize_opts;

@@ -186,6 +186,9 @@ expect_out "list strategies: anneal" '^anneal '
 run help optimize
 expect_out "help optimize" '^usage: fluxosim optimize TRACE --space FILE --strategy NAME'
 
+run optimize "$tmp/s.trace" --space "$tmp/s.space.json" --strategy exhaustive --rate-scale 0
+expect_error "--rate-scale 0" 2 'rate-scale: expected a positive number from 1e-6 to 1e6, found 0'
+
 # --plot DIR draws the front and the convergence through the plot code.
 if command -v "${GNUPLOT:-gnuplot}" >/dev/null 2>&1; then
     run optimize "$tmp/s.trace" --space "$tmp/s.space.json" --strategy exhaustive \
