@@ -33,6 +33,8 @@ typedef struct optimize_opts {
     int quiet;
     uint64_t max_evals;
     double screen;
+    const char *screen_arg;
+    double analytic_margin;
     uint64_t confirm;
     double temp0;
     double cooling;
@@ -74,8 +76,13 @@ const fx_opt fx_optimize_options[] = {
     {"quiet", 'q', FX_OPT_FLAG, NULL, OFF(quiet), "no progress line on a terminal", NULL},
     {"max-evals", 0, FX_OPT_U64, "N", OFF(max_evals),
      "exhaustive refuses a space of more candidates (default: 2000)", NULL},
-    {"screen", 0, FX_OPT_DOUBLE, "FRACTION", OFF(screen),
-     "score on the requests of this share of the keys, then confirm on the whole trace", NULL},
+    {"screen", 0, FX_OPT_STRING, "FRACTION|analytic", OFF(screen_arg),
+     "score on this share of the keys, then confirm on the whole trace; or prune by the "
+     "analytic model before any replay",
+     NULL},
+    {"margin", 0, FX_OPT_DOUBLE, "X", OFF(analytic_margin),
+     "with --screen analytic: prune when an estimate exceeds a bound times 1+X (default: 0.5)",
+     NULL},
     {"confirm", 0, FX_OPT_U64, "K", OFF(confirm),
      "with --screen: candidates replayed on the whole trace per round (default: 5)", NULL},
     {"temp0", 0, FX_OPT_DOUBLE, "X", OFF(temp0),
@@ -245,7 +252,10 @@ static fx_status write_log(const char *path, const fx_space *sp, const char *str
     for (size_t r = 0; r < res->nrows; r++) {
         const fx_eval_row *row = &res->rows[r];
         fprintf(f, "%llu,%s,%llu,%s", (unsigned long long)row->index, strategy,
-                (unsigned long long)row->step, row->sample ? "sample" : "full");
+                (unsigned long long)row->step,
+                row->analytic ? "analytic"
+                : row->sample ? "sample"
+                              : "full");
         for (size_t i = 0; i < nv; i++) {
             fputc(',', f);
             if (fx_space_var_relevant(sp, row->x, i))
@@ -344,6 +354,12 @@ static void summary(FILE *f, const fx_space *sp, const char *space_path, const c
             strategy, (unsigned long long)o->seed,
             (unsigned long long)(res->nrows - res->confirmed), (unsigned long long)res->budget,
             (unsigned long long)res->proposals, (unsigned long long)res->repeats, res->stop);
+    if (res->pruned || (o->screen_arg && strcmp(o->screen_arg, "analytic") == 0))
+        fprintf(f,
+                "screening   analytic model, margin %g: %llu of %llu candidates pruned before any "
+                "replay\n",
+                o->analytic_margin, (unsigned long long)res->pruned,
+                (unsigned long long)(res->nrows - res->confirmed));
     if (o->screen > 0)
         fprintf(f,
                 "screening   %llu of %llu requests (%g of the keys): %llu candidates scored, %llu "
@@ -406,7 +422,7 @@ static void summary(FILE *f, const fx_space *sp, const char *space_path, const c
 
 /* ---- the command ---------------------------------------------------------- */
 
-static int check_opts(const optimize_opts *o, int npos, char **pos)
+static int check_opts(optimize_opts *o, int npos, char **pos)
 {
     if (npos != 1) {
         if (npos == 0)
@@ -437,10 +453,19 @@ static int check_opts(const optimize_opts *o, int npos, char **pos)
         fx_cli_error("optimize: --max-evals: expected a positive integer, found 0");
         return -1;
     }
-    if (o->screen != 0 && !(o->screen > 0 && o->screen < 1)) {
-        fx_cli_error(
-            "optimize: --screen: expected a fraction between 0 and 1 (exclusive), found %g",
-            o->screen);
+    if (o->screen_arg && strcmp(o->screen_arg, "analytic") != 0) {
+        char *end;
+        o->screen = strtod(o->screen_arg, &end);
+        if (end == o->screen_arg || *end || !(o->screen > 0 && o->screen < 1)) {
+            fx_cli_error("optimize: --screen: expected a fraction between 0 and 1 (exclusive) "
+                         "or \"analytic\", found \"%s\"",
+                         o->screen_arg);
+            return -1;
+        }
+    }
+    if (!(o->analytic_margin >= 0 && o->analytic_margin <= 100)) {
+        fx_cli_error("optimize: --margin: expected a number from 0 to 100, found %g",
+                     o->analytic_margin);
         return -1;
     }
     if (o->confirm < 1 || o->confirm > 1000000) {
@@ -537,7 +562,8 @@ int fx_cmd_optimize(int argc, char **argv)
                        .temp0 = 0.1,
                        .cooling = 0.95,
                        .batch = 4,
-                       .rate_scale = 1.0};
+                       .rate_scale = 1.0,
+                       .analytic_margin = 0.5};
     char **pos = calloc((size_t)argc + 1, sizeof *pos);
     int npos = 0;
     if (!pos)
@@ -589,6 +615,8 @@ int fx_cmd_optimize(int argc, char **argv)
     oo.jobs = (unsigned)o.jobs;
     oo.screen = o.screen;
     oo.rate_scale = o.rate_scale;
+    oo.analytic =
+        o.screen_arg && strcmp(o.screen_arg, "analytic") == 0 ? fmax(o.analytic_margin, 1e-9) : 0;
     oo.confirm = (unsigned)o.confirm;
     oo.pareto = o.pareto;
     oo.on_progress = on_progress;

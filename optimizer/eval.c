@@ -10,6 +10,8 @@
  */
 #include "optimizer/eval.h"
 
+#include "models/network.h"
+
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -219,6 +221,79 @@ static double metric(const cJSON *doc, const char *key)
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
+/* The analytic model's estimate of the metric KEY, or NAN when it has none. */
+static double analytic_metric(const fx_net_result *nr, const char *key)
+{
+    if (strcmp(key, "latency_ms.mean") == 0)
+        return nr->saturated ? INFINITY : nr->latency_mean_ms;
+    if (strcmp(key, "latency_ms.p99") == 0)
+        return nr->saturated ? INFINITY : nr->latency_p99_ms;
+    if (strcmp(key, "cost_per_hour") == 0)
+        return nr->cost_per_hour;
+    if (strcmp(key, "requests") == 0)
+        return (double)nr->requests;
+    if (strncmp(key, "pools.", 6) == 0) {
+        const char *dot = strrchr(key, '.');
+        size_t idlen = (size_t)(dot - (key + 6));
+        for (uint32_t p = 0; dot && p < nr->npools; p++)
+            if (strlen(nr->pools[p].id) == idlen && strncmp(nr->pools[p].id, key + 6, idlen) == 0 &&
+                strcmp(dot + 1, "utilization") == 0)
+                return nr->pools[p].utilization;
+    }
+    return NAN;
+}
+
+/* Analytic screening: solve the candidate's queueing network and prune it
+ * when an estimate, even shrunk by the margin, misses a bound. Returns 1
+ * when pruned (ROW then holds the estimates and the reason). Any failure
+ * of the model keeps the candidate: the replay decides. */
+static int screen_analytic(fx_search *s, const fx_arch *arch, fx_eval_row *row)
+{
+    const fx_space *sp = s->space;
+    fx_err e;
+    fx_trace_reader *r = NULL;
+    fx_net_load *load = NULL;
+    fx_net_result nr;
+    memset(&nr, 0, sizeof nr);
+    int pruned = 0;
+    if (fx_trace_open(s->trace, arch->svc->ids, arch->svc->nnodes, &r, &e) != FX_OK ||
+        fx_net_measure(arch, r, &load, &e) != FX_OK ||
+        fx_net_solve(arch, load, s->rate_scale, &nr, &e) != FX_OK)
+        goto out;
+    double *shrunk = malloc(s->nm * sizeof *shrunk);
+    if (!shrunk)
+        goto out;
+    for (size_t i = 0; i < s->nm; i++) {
+        const char *key = fx_space_metric_key(sp, i);
+        double x = analytic_metric(&nr, key);
+        row->metrics[i] = x;
+        /* What the model cannot estimate is taken to meet its bound. */
+        shrunk[i] = isnan(x)                       ? -INFINITY
+                    : strcmp(key, "requests") == 0 ? x
+                                                   : x / (1.0 + s->o->analytic);
+    }
+    double violation;
+    char reason[REASON_MAX], text[REASON_MAX + 64];
+    if (!fx_space_judge(sp, shrunk, &violation, reason, sizeof reason)) {
+        pruned = 1;
+        row->analytic = 1;
+        row->score.evaluated = 1;
+        row->score.ok = 1;
+        row->score.feasible = 0;
+        row->score.objective = row->metrics[fx_space_objective(sp)];
+        row->score.violation = violation;
+        snprintf(text, sizeof text, "pruned by the analytic model (margin %g): %s", s->o->analytic,
+                 reason);
+        row->reason = strdup(text);
+    }
+    free(shrunk);
+out:
+    fx_net_result_free(&nr);
+    fx_net_load_free(load);
+    fx_trace_close(r);
+    return pruned;
+}
+
 /* Replay one candidate into ROW. Never fails: a failure is the row's. */
 static void evaluate(fx_search *s, fx_eval_row *row)
 {
@@ -233,6 +308,11 @@ static void evaluate(fx_search *s, fx_eval_row *row)
     char *text = NULL;
     cJSON *doc = NULL;
     fx_status st = fx_space_arch(sp, row->x, "candidate", &arch, &e);
+    if (st == FX_OK && s->o->analytic > 0 && screen_analytic(s, arch, row)) {
+        fx_arch_free(arch);
+        row->wall_s = now_s() - t0;
+        return;
+    }
     if (st == FX_OK)
         st = fx_trace_open(s->trace, arch->svc->ids, arch->svc->nnodes, &r, &e);
     if (st == FX_OK) {
@@ -734,6 +814,7 @@ fx_status fx_optimize_run(const fx_space *sp, const char *trace, const fx_optimi
     if (st == FX_OK) {
         for (size_t i = 0; i < res->nrows; i++) {
             const fx_eval_row *r = &res->rows[i];
+            res->pruned += (uint64_t)r->analytic;
             if (r->sample)
                 continue;
             if (res->best_any == SIZE_MAX ||

@@ -58,6 +58,9 @@ typedef struct fx_optimize_opts {
     unsigned confirm;  /* with screen: candidates replayed on the whole trace per round (>= 1) */
     int pareto;        /* compute the non-dominated set of cost against p99 */
     double rate_scale; /* arrival times are divided by this (0 means 1), as in replay */
+    double analytic;   /* > 0: prune by the analytic model (models/network.h) before any
+                          replay, a candidate whose estimate misses a bound by more than
+                          this margin (0.5: the estimate is over 1.5 times the bound) */
     void (*on_progress)(void *ctx, const fx_optimize_progress *p);
     void *ctx;
 } fx_optimize_opts;
@@ -67,6 +70,7 @@ typedef struct fx_eval_row {
     uint64_t index;  /* from 1, in log order */
     uint64_t step;   /* as the strategy set it */
     int sample;      /* scored on the screening sample */
+    int analytic;    /* pruned by the analytic model: never replayed */
     int confirm;     /* replayed to confirm a screened candidate */
     uint32_t *x;     /* the canonical point */
     double *metrics; /* fx_space_nmetrics values; NaN when missing */
@@ -88,6 +92,7 @@ typedef struct fx_optimize_result {
     uint64_t invalid;   /* proposals that were not valid points (a strategy bug) */
     uint64_t sampled;   /* screening: evaluations on the sample */
     uint64_t confirmed; /* screening: evaluations on the whole trace */
+    uint64_t pruned;    /* analytic screening: candidates never replayed */
     uint64_t requests;  /* in the trace */
     uint64_t sample_requests;
     double count; /* valid candidates in the space */

@@ -109,6 +109,21 @@ expect_status "--screen" 0
 expect_out "--screen reports what it screened out" '24 candidates scored, 2 confirmed on the whole trace, 22 screened out'
 if [ "$(grep -c ',full,' "$tmp/screen.csv")" -eq 2 ] && [ "$(grep -c ',sample,' "$tmp/screen.csv")" -eq 24 ]; then ok "--screen: 24 sample rows, 2 full"; else fail "--screen rows"; fi
 
+# --screen analytic: the queueing model prunes before any replay, with a
+# margin, and the answer stays the exhaustive one.
+run optimize "$tmp/s.trace" --space "$tmp/s.space.json" --strategy exhaustive --log "$tmp/plain.csv" -q
+grep '^best' "$tmp/out" >"$tmp/best.plain"
+run optimize "$tmp/s.trace" --space "$tmp/s.space.json" --strategy exhaustive --screen analytic \
+    --margin 0.5 --log "$tmp/analytic.csv" -q
+expect_status "--screen analytic" 0
+expect_out "--screen analytic reports what it pruned" 'screening   analytic model, margin 0.5: [0-9]+ of 24 candidates pruned before any replay'
+grep '^best' "$tmp/out" | cmp -s - "$tmp/best.plain" && ok "--screen analytic keeps the best candidate" || fail "--screen analytic changed the best" "$(grep '^best' "$tmp/out")"
+pruned=$(grep -c ',analytic,' "$tmp/analytic.csv" || true)
+said=$(sed -n 's/.*margin 0.5: \([0-9]*\) of.*/\1/p' "$tmp/out")
+[ "$pruned" = "$said" ] && [ "$pruned" -gt 0 ] && ok "the log marks the $pruned pruned rows" || fail "log has $pruned analytic rows, summary says $said"
+run optimize "$tmp/s.trace" --space "$tmp/s.space.json" --strategy exhaustive --screen closely
+expect_error "--screen with a bad value" 2 'screen: expected a fraction between 0 and 1 \(exclusive\) or "analytic", found "closely"'
+
 # --pareto: the non-dominated set, one file each.
 run optimize "$tmp/s.trace" --space "$tmp/s.space.json" --strategy exhaustive --pareto \
     -o "$tmp/dest/front.json" -q
