@@ -124,7 +124,7 @@ static inline fx_job *fcfs_pop_waiting(fx_station *st)
 
 /* The server in SLOT is free: the next waiting job takes it when one waits
  * and the server is still up; otherwise the last busy slot moves into it. */
-static void fcfs_free_slot(fx_station *st, fx_sim *sim, unsigned slot)
+static inline void fcfs_free_slot(fx_station *st, fx_sim *sim, unsigned slot)
 {
     if (st->qhead && st->busy <= st->up) {
         fcfs_serve(st, sim, fcfs_pop_waiting(st), slot); /* the server stays busy */
