@@ -66,3 +66,25 @@ growth=$(awk -v a="$small" -v b="$large" 'BEGIN { printf "%.3f\n", (b - a) / a }
 echo "BENCH replay-memory KiB fluxosim-1e7=$large fluxosim-1e6=$small ratio=$(ratio "$large" "$small")"
 awk -v g="$growth" 'BEGIN { exit !(g < 0.2 && g > -0.2) }' ||
     fail "peak memory grew by $growth from 10^6 to 10^7 requests (limit 20%)"
+
+# replay-distinct-keys: 10^7 requests over 10^7 distinct keys behind a cache
+# holding about 10^4 of them, streamed through a pipe: memory must follow the
+# keys the cache holds (entries and index), not the keys seen.
+cat >"$out/one.service.json" <<'JSON'
+{"service": "one", "entry": "work", "exit": "work",
+ "nodes": [{"id": "work", "profile": "det:1us", "out_bytes": 1000}], "edges": []}
+JSON
+cat >"$out/one.json" <<'JSON'
+{"name": "one", "service": "one.service.json",
+ "pools": [{"id": "p", "nodes": ["work"], "servers": 100, "cost_per_hour": 0}],
+ "caches": [{"id": "c", "from": "work", "to": "work", "pool": "p",
+             "capacity_bytes": 10000000, "policy": "lru"}]}
+JSON
+"$FLUXOSIM" trace gen --service "$out/one.service.json" --arrivals poisson:100000 \
+    --keys uniform:10000000 --requests 10000000 --seed 1 -o - |
+    /usr/bin/time -f '%M' -o "$out/rss" "$FLUXOSIM" replay - --arch "$out/one.json" --quiet \
+        --format csv -o "$out/k.csv"
+keys_rss=$(tail -1 "$out/rss")
+echo "BENCH replay-distinct-keys KiB fluxosim-1e7-keys=$keys_rss limit=65536 ratio=$(ratio "$keys_rss" 65536)"
+greater 65536 "$keys_rss" ||
+    fail "peak memory $keys_rss KiB replaying 10^7 distinct keys (limit 64 MiB)"
