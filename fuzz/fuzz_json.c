@@ -5,9 +5,9 @@
  * The input is written to in.json and loaded both as a service and as an
  * architecture. Next to it lie a valid service, weather.service.json, that
  * an architecture may name, samples.txt for "empirical:samples.txt"
- * profiles, and keys.txt, a partition lookup file. An input any of whose strings holds a '/' is skipped (returns
- * -1, so libFuzzer does not keep it): relative names stay inside the
- * scratch folder, and the harness never opens /dev/stdin or /dev/zero.
+ * profiles, and keys.txt, a partition lookup file. An input any of whose strings holds a '/' is
+ * skipped (returns -1, so libFuzzer does not keep it): relative names stay inside the scratch
+ * folder, and the harness never opens /dev/stdin or /dev/zero.
  *
  * Checked, besides memory safety and leaks: a loaded service is a DAG whose
  * topological order starts at the entry and respects every edge, with valid
@@ -36,7 +36,8 @@ static const char weather[] =
     "  {\"id\": \"forecast\", \"profile\": \"empirical:samples.txt\", \"volatile_s\": 600},\n"
     "  {\"id\": \"render\", \"profile\": \"gamma:mean=3ms,cv=0.6\"},\n"
     "  {\"id\": \"log\", \"side_effects\": true}],\n"
-    " \"edges\": [[\"parse\", \"geocode\"], [\"geocode\", \"forecast\"], [\"forecast\", \"render\"],\n"
+    " \"edges\": [[\"parse\", \"geocode\"], [\"geocode\", \"forecast\"], [\"forecast\", "
+    "\"render\"],\n"
     "  [\"parse\", \"log\"]]}\n";
 
 static const char samples[] = "# forecast times\n40ms 3\n45ms 5\n120ms 1\n";
@@ -147,11 +148,13 @@ static void check_pool(const fx_arch *a, uint32_t p)
             if (pool->splits[k] <= pool->splits[k - 1])
                 fuzz_fail("split points out of order", pool->id);
     for (size_t k = 0; k < pool->nlookup; k++)
-        if (pool->lookup_parts[k] >= pool->partitions || (k && pool->lookup_keys[k] < pool->lookup_keys[k - 1]))
+        if (pool->lookup_parts[k] >= pool->partitions ||
+            (k && pool->lookup_keys[k] < pool->lookup_keys[k - 1]))
             fuzz_fail("a lookup table out of order or out of range", pool->id);
     static const char *const probes[] = {"94110", "10001", "paris", "", "18446744073709551615"};
     for (size_t k = 0; k < sizeof probes / sizeof probes[0]; k++)
-        if (fx_pool_partition(pool, fx_partition_key(probes[k], strlen(probes[k]))) >= pool->partitions)
+        if (fx_pool_partition(pool, fx_partition_key(probes[k], strlen(probes[k]))) >=
+            pool->partitions)
             fuzz_fail("a key sent to a partition that does not exist", pool->id);
 }
 

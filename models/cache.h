@@ -27,14 +27,14 @@ typedef struct fx_cache fx_cache;
 
 typedef struct fx_cache_stats {
     uint64_t hits;
-    uint64_t misses;       /* including expired entries */
-    uint64_t insertions;   /* admitted puts of a new key */
-    uint64_t updates;      /* puts of a key already held */
-    uint64_t rejected;     /* objects larger than the capacity */
-    uint64_t evictions;    /* entries removed to make room */
-    uint64_t expirations;  /* entries removed by the TTL */
-    uint64_t bytes;        /* bytes held now */
-    uint64_t objects;      /* entries held now */
+    uint64_t misses;      /* including expired entries */
+    uint64_t insertions;  /* admitted puts of a new key */
+    uint64_t updates;     /* puts of a key already held */
+    uint64_t rejected;    /* objects larger than the capacity */
+    uint64_t evictions;   /* entries removed to make room */
+    uint64_t expirations; /* entries removed by the TTL */
+    uint64_t bytes;       /* bytes held now */
+    uint64_t objects;     /* entries held now */
 } fx_cache_stats;
 
 /* A policy: see cache_policy.h for the operations a policy implements. */

@@ -52,9 +52,9 @@ typedef struct fx_tier_config {
     unsigned partitions;      /* >= 1 (0 means 1) */
     double speed;             /* > 0 (0 means 1) */
     fx_balancer balancer;
-    double mtbf_s;            /* mean time between failures per server; 0: never fails */
-    double mttr_s;            /* mean time to repair, > 0 when mtbf_s > 0 */
-    unsigned retries;         /* retries of an interrupted job */
+    double mtbf_s;              /* mean time between failures per server; 0: never fails */
+    double mttr_s;              /* mean time to repair, > 0 when mtbf_s > 0 */
+    unsigned retries;           /* retries of an interrupted job */
     const fx_dist *retry_after; /* delay before a retry; NULL: at once */
 } fx_tier_config;
 
@@ -80,13 +80,13 @@ unsigned fx_tier_partition_hash(uint64_t key, unsigned k);
 unsigned fx_tier_partition_range(uint64_t key, const uint64_t *splits, unsigned k);
 
 typedef struct fx_tier_stats {
-    double utilization;    /* busy server-time / (servers * partitions * elapsed) */
-    double mean_queue;     /* time-averaged jobs waiting, all partitions */
-    double mean_wait;      /* ns per served job: response minus service */
-    double availability;   /* up server-time / total server-time; 1 without failures */
-    uint64_t served;       /* jobs served */
-    uint64_t retried;      /* interruptions that were retried */
-    uint64_t failed;       /* jobs handed back as failed */
+    double utilization;  /* busy server-time / (servers * partitions * elapsed) */
+    double mean_queue;   /* time-averaged jobs waiting, all partitions */
+    double mean_wait;    /* ns per served job: response minus service */
+    double availability; /* up server-time / total server-time; 1 without failures */
+    uint64_t served;     /* jobs served */
+    uint64_t retried;    /* interruptions that were retried */
+    uint64_t failed;     /* jobs handed back as failed */
 } fx_tier_stats;
 
 /* Whole-tier statistics since the last reset, and per partition into
