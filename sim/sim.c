@@ -43,10 +43,11 @@ __attribute__((flatten)) fx_event *fx_sim_at(fx_sim *sim, fx_time t, fx_handler 
 __attribute__((flatten)) fx_status fx_sim_run(fx_sim *sim, fx_time until)
 {
     fx_calendar *cal = sim->cal;
-    fx_time t;
-    fx_handler h;
-    void *obj;
-    uint64_t arg;
+    /* Set by every successful pop; initialized for the compiler's sake. */
+    fx_time t = 0;
+    fx_handler h = NULL;
+    void *obj = NULL;
+    uint64_t arg = 0;
 
     sim->stop = 0;
     while (!sim->stop) {

@@ -270,7 +270,7 @@ static const char *mm_trace(const char *name, uint64_t n, double rate, double es
     char key[32];
     for (uint64_t i = 0; i < n; i++) {
         t += gsl_ran_exponential(r, 1.0 / rate);
-        fx_trace_field f = {0, 0, 0, 0, 0, 0};
+        fx_trace_field f = {0};
         f.service = (fx_time)llround(gsl_ran_exponential(r, es) * 1e6) * FX_US;
         snprintf(key, sizeof key, "k%llu", (unsigned long long)(i % nkeys));
         fx_trace_rec rec = {(fx_time)llround(t * 1e6) * FX_US, key, strlen(key), 0, &f, 1, 0};
@@ -474,7 +474,7 @@ START_TEST(hot_partition_measured)
     ck_assert_int_eq(fx_trace_writer_open(path, "mm", nodes, 1, &w, &e), FX_OK);
     char key[32];
     for (uint64_t i = 0; i < 100000; i++) {
-        fx_trace_field f = {0, 0, 0, 1500 * FX_US, 0, 0};
+        fx_trace_field f = {.service = 1500 * FX_US};
         snprintf(key, sizeof key, "%llu", (unsigned long long)(i % 5 < 2 ? 7 : 1000 + i));
         fx_trace_rec rec = {(fx_time)(i + 1) * 625 * FX_US, key, strlen(key), 0, &f, 1, 0};
         ck_assert_int_eq(fx_trace_write(w, &rec, &e), FX_OK);

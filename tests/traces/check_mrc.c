@@ -370,7 +370,9 @@ END_TEST
 /* The key of a cache's lookup, as the replay computes it. */
 START_TEST(source_keys)
 {
-    fx_trace_field f[2] = {{0, 1, 1, 5, 64, 0xabc}, {2, 1, 0, 7, 300, 0}};
+    fx_trace_field f[2] = {
+        {.node = 0, .has_bytes = 1, .has_hash = 1, .service = 5, .bytes = 64, .hash = 0xabc},
+        {.node = 2, .has_bytes = 1, .service = 7, .bytes = 300}};
     fx_trace_rec rec = {0, "k", 1, 0x1234, f, 2, 1};
     uint64_t key, size;
     fx_mrc_source entry = {1, NULL, 0, 2, 99};
@@ -439,7 +441,11 @@ START_TEST(replay_equals_mrc)
     for (size_t i = 0; i < n; i++) {
         uint64_t k = zipf_draw(&z, r);
         snprintf(key, sizeof key, "u%llu", (unsigned long long)k);
-        fx_trace_field f = {0, 1, 1, FX_US, key_size(k, 0), fx_mix64(k)};
+        fx_trace_field f = {.has_bytes = 1,
+                            .has_hash = 1,
+                            .service = FX_US,
+                            .bytes = key_size(k, 0),
+                            .hash = fx_mix64(k)};
         fx_trace_rec rec = {(fx_time)(i + 1) * FX_MS, key, strlen(key), 0, &f, 1, 0};
         ck_assert_int_eq(fx_trace_write(w, &rec, &e), FX_OK);
     }
