@@ -253,7 +253,7 @@ static int next_line(fx_trace_reader *r, char **line, size_t *len)
         if (refill(r) < 0)
             return -1;
     }
-    return fail_at(r, FX_EINVAL, "expected a line of at most %d bytes, found a longer one",
+    return fail_at(r, FX_ELIMIT, "expected a line of at most %d bytes, found a longer one",
                    FX_TRACE_LINE_MAX);
 }
 
@@ -524,7 +524,7 @@ static int parse_record(fx_trace_reader *r, char *line, fx_trace_rec *rec)
     if (nd == 0 || (*p != '\t' && *p != '\n'))
         return bad_field(r, "a time in microseconds (a non-negative integer)", 1, line);
     if (nd < 0 || t_us > T_US_MAX)
-        return fail_at(r, FX_EINVAL,
+        return fail_at(r, FX_ELIMIT,
                        "expected a time of at most " T_US_MAX_S " us (2^62 ns) in column 1, "
                        "found \"%s\"",
                        quote(q, line, token_len(line)));
@@ -552,7 +552,7 @@ static int parse_record(fx_trace_reader *r, char *line, fx_trace_rec *rec)
     if (klen == 0)
         return bad_field(r, "a key", 2, p);
     if (klen > FX_TRACE_KEY_MAX)
-        return fail_at(r, FX_EINVAL,
+        return fail_at(r, FX_ELIMIT,
                        "expected a key of at most %d bytes in column 2, found %zu bytes (\"%s\")",
                        FX_TRACE_KEY_MAX, klen, quote(q, p, klen));
     int more = *ke == '\t';
@@ -589,7 +589,7 @@ static int parse_record(fx_trace_reader *r, char *line, fx_trace_rec *rec)
                            "column %u",
                            s->name, col);
         if (nf == r->fields_cap)
-            return fail_at(r, FX_EINVAL, "expected at most %d node fields, found more",
+            return fail_at(r, FX_ELIMIT, "expected at most %d node fields, found more",
                            FX_TRACE_FIELDS_MAX);
         r->seen[s->index] = r->line;
         fx_trace_field *fl = &r->fields[nf++];
@@ -641,7 +641,7 @@ static int parse_record(fx_trace_reader *r, char *line, fx_trace_rec *rec)
                              "\"=\"",
                              col, f);
         if (too_big || ns > VALUE_MAX)
-            return fail_at(r, FX_EINVAL,
+            return fail_at(r, FX_ELIMIT,
                            "expected a service time of at most " SVC_MAX_S " us (2^62 ns) in "
                            "column %u, found \"%s\"",
                            col, quote(q, f, token_len(f)));
@@ -660,7 +660,7 @@ static int parse_record(fx_trace_reader *r, char *line, fx_trace_rec *rec)
                                      "the service time",
                                      col, f);
                 if (nd < 0 || b > VALUE_MAX)
-                    return fail_at(r, FX_EINVAL,
+                    return fail_at(r, FX_ELIMIT,
                                    "expected an output size of at most " BYTES_MAX_S
                                    " bytes (2^62) in column %u, found \"%s\"",
                                    col, quote(q, f, token_len(f)));

@@ -27,7 +27,8 @@
  *   bytes and lines longer than FX_TRACE_LINE_MAX.
  *
  * The reader holds one line at a time: memory does not grow with the trace.
- * Errors read "FILE:LINE: expected ..., found ...".
+ * Errors read "FILE:LINE: expected ..., found ..."; a limit exceeded (key,
+ * line, fields, a value past 2^62) is FX_ELIMIT, other content FX_EINVAL.
  */
 #ifndef FX_TRACE_H
 #define FX_TRACE_H
