@@ -53,7 +53,9 @@ for name in ${FUZZ_ONLY:-trace json dist}; do
     log=$out/fuzz_$name.log
     set +e
     # shellcheck disable=SC2086
-    "$out/fuzz_$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    # A fixed seed (FUZZ_SEED, default 1): the same commit explores the same
+    # inputs first, so a CI failure reproduces.
+    "$out/fuzz_$name" -seed="${FUZZ_SEED:-1}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$out/artifacts/${name}-" $dict ${FUZZ_FLAGS:-} \
         "$work/$name" >"$log" 2>&1
     status=$?

@@ -146,6 +146,13 @@ const char *fx_duration_format(double ns, char *buf, size_t len)
     }
     /* 15 significant digits: short values print short ("1.5ms"), and the
      * text parses back to the same duration up to the last bit or two. */
-    snprintf(buf, len, "%.15g%s", ns / scale, name);
+    /* The fewest digits (15 to 17) whose text parses back to NS exactly, so
+     * a format-parse round trip loses nothing. */
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(buf, len, "%.*g%s", digits, ns / scale, name);
+        double back;
+        if (fx_duration_parse(buf, NULL, &back, NULL) == FX_OK && back == ns)
+            break;
+    }
     return buf;
 }
