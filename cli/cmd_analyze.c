@@ -11,6 +11,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "models/json.h"
+
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "models/arch.h"
@@ -233,19 +235,7 @@ static char *to_json(const fx_arch *arch, const fx_net_load *load, const fx_net_
                                   pair(r->caches[c].hit_ratio, s->caches[c].hit_ratio));
         }
     }
-    char *text = cJSON_Print(doc);
-    cJSON_Delete(doc);
-    if (!text)
-        return NULL;
-    size_t n = strlen(text);
-    char *out = realloc(text, n + 2);
-    if (!out) {
-        free(text);
-        return NULL;
-    }
-    out[n] = '\n';
-    out[n + 1] = '\0';
-    return out;
+    return fx_json_print_doc(doc);
 }
 
 /* ---- table -------------------------------------------------------------------- */

@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "models/json.h"
 #include "models/tandem.h"
 
 enum { FMT_TABLE, FMT_JSON, FMT_CSV };
@@ -350,16 +351,7 @@ int fx_cmd_queue(int argc, char **argv)
 
     char *text = NULL;
     if (o->format == FMT_JSON) {
-        cJSON *doc = build_json(&r);
-        text = doc ? cJSON_Print(doc) : NULL;
-        cJSON_Delete(doc);
-        if (text) {
-            char *nl = realloc(text, strlen(text) + 2);
-            if (nl) {
-                text = nl;
-                strcat(text, "\n");
-            }
-        }
+        text = fx_json_print_doc(build_json(&r));
     } else if (o->format == FMT_CSV) {
         text = build_csv(&r);
     } else {

@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
+#include "models/json.h"
 #include "cli/output.h"
 #include "models/service.h"
 #include "sim/pcg.h"
@@ -687,18 +688,7 @@ static char *stats_json(const stats *s)
         cJSON_AddNumberToObject(o, "share", (double)s->top[i].count / (double)s->requests);
         cJSON_AddItemToArray(top, o);
     }
-    char *text = cJSON_Print(doc);
-    cJSON_Delete(doc);
-    if (text) {
-        char *nl = realloc(text, strlen(text) + 2);
-        if (!nl) {
-            free(text);
-            return NULL;
-        }
-        text = nl;
-        strcat(text, "\n");
-    }
-    return text;
+    return fx_json_print_doc(doc);
 }
 
 /* Read the whole trace into S; returns the exit code. */

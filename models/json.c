@@ -721,3 +721,20 @@ fx_status fx_json_dist(const cJSON *obj, const char *key, bool required, fx_jpat
     }
     return st;
 }
+
+char *fx_json_print_doc(cJSON *doc)
+{
+    char *text = doc ? cJSON_Print(doc) : NULL;
+    cJSON_Delete(doc);
+    if (!text)
+        return NULL;
+    size_t n = strlen(text);
+    char *out = realloc(text, n + 2);
+    if (!out) {
+        free(text);
+        return NULL;
+    }
+    out[n] = '\n';
+    out[n + 1] = '\0';
+    return out;
+}

@@ -142,6 +142,11 @@ char *fx_json_resolve(const char *file, const char *rel);
 
 char *fx_json_strdup(const char *s);
 
+/* DOC as indented text ending in a newline, in a new string (NULL when out
+ * of memory); DOC is deleted in any case. The one way fluxosim writes a
+ * JSON document. */
+char *fx_json_print_doc(cJSON *doc);
+
 /* Loaders that build their object from a tree another loader read: a
  * service inline in an architecture file, say. P holds the file and the
  * path of OBJ; relative paths in OBJ are taken from p->file's directory. */

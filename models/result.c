@@ -7,6 +7,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "models/json.h"
+
 static const struct {
     const char *key;
     double q;
@@ -93,19 +95,7 @@ char *fx_result_json(const fx_replay_result *res, const char *arch, const char *
     cJSON_AddNumberToObject(sim, "events_per_s", events_per_s(res));
     cJSON_AddNumberToObject(sim, "seed", (double)res->seed);
 
-    char *text = cJSON_Print(doc);
-    cJSON_Delete(doc);
-    if (!text)
-        return NULL;
-    size_t n = strlen(text);
-    char *out = realloc(text, n + 2);
-    if (!out) {
-        free(text);
-        return NULL;
-    }
-    out[n] = '\n';
-    out[n + 1] = '\0';
-    return out;
+    return fx_json_print_doc(doc);
 }
 
 /* Close a memory stream; its buffer is only final after fclose. */
