@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "models/json.h"
+#include "sim/text.h"
 
 #include "cli/cli.h"
 #include "cli/output.h"
@@ -349,23 +350,7 @@ static char *to_table(const fx_arch *arch, const fx_net_load *load, const fx_net
 
 /* ---- CSV ----------------------------------------------------------------------- */
 
-/* A CSV field: quoted when it holds a comma, quote or newline. */
-static void csv_str(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
-/* ",X": the shortest of %.15g and %.17g that reads back, or a word. */
+/* ",X", X as sim/text.h writes numbers, or a word for what is not one. */
 static void csv_num(FILE *f, double x)
 {
     char buf[32];
@@ -373,11 +358,8 @@ static void csv_num(FILE *f, double x)
         fputs(isnan(x) ? ",saturated" : ",infinite", f);
         return;
     }
-    snprintf(buf, sizeof buf, "%.15g", x);
-    if (strtod(buf, NULL) != x)
-        snprintf(buf, sizeof buf, "%.17g", x);
     fputc(',', f);
-    fputs(buf, f);
+    fputs(fx_text_number(x, buf, sizeof buf), f);
 }
 
 static void csv_cols(FILE *f, const char *prefix, const fx_net_result *r)
@@ -386,11 +368,11 @@ static void csv_cols(FILE *f, const char *prefix, const fx_net_result *r)
     for (size_t k = 0; k < 2; k++)
         for (uint32_t p = 0; p < r->npools; p++) {
             fprintf(f, ",%s%s", prefix, pool_cols[k]);
-            csv_str(f, r->pools[p].id);
+            fx_text_csv_field(f, r->pools[p].id);
         }
     for (uint32_t c = 0; c < r->ncaches; c++) {
         fprintf(f, ",%shit_ratio_", prefix);
-        csv_str(f, r->caches[c].id);
+        fx_text_csv_field(f, r->caches[c].id);
     }
 }
 
@@ -411,9 +393,9 @@ static char *to_csv(const fx_arch *arch, const fx_net_result *r, const char *tra
         csv_cols(f, "sim_", r);
     }
     fputs("\nanalytic,", f);
-    csv_str(f, arch->name);
+    fx_text_csv_field(f, arch->name);
     fputc(',', f);
-    csv_str(f, trace);
+    fx_text_csv_field(f, trace);
     fprintf(f, ",%llu", (unsigned long long)r->requests);
     csv_num(f, r->arrival_rps);
     csv_num(f, r->latency_mean_ms);

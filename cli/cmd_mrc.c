@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "sim/text.h"
 #include "cli/output.h"
 #include "models/arch.h"
 #include "models/json.h"
@@ -188,14 +189,11 @@ static fx_status feed(const fx_arch *arch, const char *trace_path, const fx_mrc_
     return st;
 }
 
-/* The shortest of %.15g and %.17g that reads back as X. */
+/* X as sim/text.h writes numbers. */
 static void put_num(FILE *f, double x)
 {
     char buf[32];
-    snprintf(buf, sizeof buf, "%.15g", x);
-    if (strtod(buf, NULL) != x)
-        snprintf(buf, sizeof buf, "%.17g", x);
-    fputs(buf, f);
+    fputs(fx_text_number(x, buf, sizeof buf), f);
 }
 
 static char *csv(const fx_mrc *m)

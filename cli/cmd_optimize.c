@@ -2,21 +2,22 @@
  * search a space of architectures, write the best one, the log of every
  * evaluation, and a summary of what changed from the base. */
 #include "cli/cmd_optimize.h"
-#include "plots/plot.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <sys/stat.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "plots/plot.h"
+#include "sim/text.h"
 #include "optimizer/eval.h"
 #include "optimizer/space.h"
 #include "optimizer/strategy.h"
@@ -176,21 +177,6 @@ static const char *short_num(double x, char *buf, size_t len)
     return buf;
 }
 
-static void csv_str(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 /* The metrics the log shows after "objective": the constrained ones, then
  * cost_per_hour and latency_ms.p99. */
 static size_t log_metrics(const fx_space *sp, size_t *out)
@@ -242,7 +228,7 @@ static fx_status write_log(const char *path, const fx_space *sp, const char *str
     fputs("index,strategy,step,trace", f);
     for (size_t i = 0; i < nv; i++) {
         fputc(',', f);
-        csv_str(f, fx_space_var_name(sp, i));
+        fx_text_csv_field(f, fx_space_var_name(sp, i));
     }
     fputs(",objective", f);
     for (size_t c = 0; c < nc; c++)
@@ -259,7 +245,7 @@ static fx_status write_log(const char *path, const fx_space *sp, const char *str
         for (size_t i = 0; i < nv; i++) {
             fputc(',', f);
             if (fx_space_var_relevant(sp, row->x, i))
-                csv_str(f, fx_space_var_text(sp, i, row->x[i], buf, sizeof buf));
+                fx_text_csv_field(f, fx_space_var_text(sp, i, row->x[i], buf, sizeof buf));
             else
                 fputc('-', f);
         }
@@ -267,7 +253,7 @@ static fx_status write_log(const char *path, const fx_space *sp, const char *str
         for (size_t c = 0; c < nc; c++)
             fprintf(f, ",%s", num(row->metrics[cols[c]], buf, sizeof buf));
         fprintf(f, ",%d,%d,", row->score.feasible, chosen(res, r));
-        csv_str(f, row->reason ? row->reason : "");
+        fx_text_csv_field(f, row->reason ? row->reason : "");
         fprintf(f, ",%.6f\n", row->wall_s);
     }
     free(cols);

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "models/json.h"
+#include "sim/text.h"
 
 static const struct {
     const char *key;
@@ -164,31 +165,12 @@ char *fx_result_table(const fx_replay_result *res, const char *arch, const char 
     return finish(f, &text);
 }
 
-/* The shortest of %.15g and %.17g that reads back as the same double. */
+/* ",X", X as sim/text.h writes numbers. */
 static void csv_num(FILE *f, double x)
 {
     char buf[32];
-    snprintf(buf, sizeof buf, "%.15g", x);
-    if (strtod(buf, NULL) != x)
-        snprintf(buf, sizeof buf, "%.17g", x);
     fputc(',', f);
-    fputs(buf, f);
-}
-
-/* A CSV field: quoted when it holds a comma, quote or newline. */
-static void csv_str(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
+    fputs(fx_text_number(x, buf, sizeof buf), f);
 }
 
 char *fx_result_csv(const fx_replay_result *res, const char *arch, const char *trace, int header)
@@ -204,17 +186,17 @@ char *fx_result_csv(const fx_replay_result *res, const char *arch, const char *t
               f);
         for (uint32_t p = 0; p < res->npools; p++) {
             fputs(",util_", f);
-            csv_str(f, res->pools[p].id);
+            fx_text_csv_field(f, res->pools[p].id);
         }
         for (uint32_t c = 0; c < res->ncaches; c++) {
             fputs(",hit_ratio_", f);
-            csv_str(f, res->caches[c].id);
+            fx_text_csv_field(f, res->caches[c].id);
         }
         fputs(",events,seed\n", f);
     }
-    csv_str(f, arch);
+    fx_text_csv_field(f, arch);
     fputc(',', f);
-    csv_str(f, trace);
+    fx_text_csv_field(f, trace);
     fprintf(f, ",%llu,%llu,%llu,%llu", (unsigned long long)res->requests,
             (unsigned long long)res->completed, (unsigned long long)res->failed,
             (unsigned long long)res->dropped);

@@ -29,6 +29,7 @@
 #include <gsl/gsl_sf_gamma.h>
 
 #include "sim/pcg.h"
+#include "sim/text.h"
 
 /* Largest draw: 2^62 ns, the same limit as a parsed duration. */
 #define DRAW_MAX_NS 4611686018427387904.0
@@ -857,17 +858,6 @@ fx_time fx_dist_sample(const fx_dist *d, gsl_rng *r)
     return (fx_time)(x + 0.5);
 }
 
-/* NUMBER as the fewest digits (15 to 17) that read back exactly. */
-static const char *num(double x, char *buf, size_t len)
-{
-    for (int digits = 15; digits <= 17; digits++) {
-        snprintf(buf, len, "%.*g", digits, x);
-        if (strtod(buf, NULL) == x)
-            break;
-    }
-    return buf;
-}
-
 const char *fx_dist_format(const fx_dist *d, char *buf, size_t len)
 {
     if (!buf || len == 0)
@@ -887,27 +877,27 @@ const char *fx_dist_format(const fx_dist *d, char *buf, size_t len)
     case FX_DIST_LOGNORMAL:
     case FX_DIST_GAMMA:
         snprintf(buf, len, "%s:mean=%s,cv=%s", name, fx_duration_format(d->p[0], a, sizeof a),
-                 num(d->p[1], n, sizeof n));
+                 fx_text_number(d->p[1], n, sizeof n));
         break;
     case FX_DIST_WEIBULL:
         if (d->p[2] != 0.0)
-            snprintf(buf, len, "weibull:shape=%s,mean=%s", num(d->p[0], n, sizeof n),
+            snprintf(buf, len, "weibull:shape=%s,mean=%s", fx_text_number(d->p[0], n, sizeof n),
                      fx_duration_format(d->mean, a, sizeof a));
         else
-            snprintf(buf, len, "weibull:shape=%s,scale=%s", num(d->p[0], n, sizeof n),
+            snprintf(buf, len, "weibull:shape=%s,scale=%s", fx_text_number(d->p[0], n, sizeof n),
                      fx_duration_format(d->p[1], a, sizeof a));
         break;
     case FX_DIST_PARETO:
-        snprintf(buf, len, "pareto:alpha=%s,min=%s", num(d->p[0], n, sizeof n),
+        snprintf(buf, len, "pareto:alpha=%s,min=%s", fx_text_number(d->p[0], n, sizeof n),
                  fx_duration_format(d->p[1], a, sizeof a));
         break;
     case FX_DIST_HYPEREXP:
         if (d->p[3] != 0.0)
             snprintf(buf, len, "hyperexp:mean=%s,cv=%s", fx_duration_format(d->mean, a, sizeof a),
-                     num(d->p[3], n, sizeof n));
+                     fx_text_number(d->p[3], n, sizeof n));
         else
-            snprintf(buf, len, "hyperexp:p=%s,mean1=%s,mean2=%s", num(d->p[0], n, sizeof n),
-                     fx_duration_format(d->p[1], a, sizeof a),
+            snprintf(buf, len, "hyperexp:p=%s,mean1=%s,mean2=%s",
+                     fx_text_number(d->p[0], n, sizeof n), fx_duration_format(d->p[1], a, sizeof a),
                      fx_duration_format(d->p[2], b, sizeof b));
         break;
     case FX_DIST_EMPIRICAL:
