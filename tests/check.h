@@ -7,6 +7,7 @@
 #include <check.h>
 
 TCase *fx_tcase_pcg(void);
+TCase *fx_tcase_sha256(void);
 TCase *fx_tcase_dist(void);
 TCase *fx_tcase_calendar(void);
 TCase *fx_tcase_stats(void);

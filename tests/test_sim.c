@@ -11,6 +11,7 @@ int main(void)
     gsl_set_error_handler_off();
     Suite *s = suite_create("sim");
     suite_add_tcase(s, fx_tcase_pcg());
+    suite_add_tcase(s, fx_tcase_sha256());
     suite_add_tcase(s, fx_tcase_dist());
     suite_add_tcase(s, fx_tcase_calendar());
     suite_add_tcase(s, fx_tcase_stats());
