@@ -27,6 +27,7 @@
 
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "cli/sweep_slurm.h"
 #include "models/sweep.h"
 #include "plots/plot.h"
 
@@ -40,6 +41,14 @@ typedef struct sweep_opts {
     const char *shard;
     int quiet;
     const char *plot;
+    const char *inputs;
+    const char *emit_slurm;
+    const char *submit;
+    uint64_t shards;
+    const char *partition;
+    const char *time;
+    const char *mem;
+    int wait;
 } sweep_opts;
 
 #define OFF(f) offsetof(sweep_opts, f)
@@ -56,6 +65,30 @@ const fx_opt fx_sweep_options[] = {
     {"quiet", 'q', FX_OPT_FLAG, NULL, OFF(quiet), "no progress on standard error", NULL},
     {"plot", 0, FX_OPT_STRING, "DIR", OFF(plot),
      "draw the sweep figure (DIR/sweep.svg and its script) when the sweep completes", NULL},
+    {"inputs", 0, FX_OPT_STRING, "FILE", OFF(inputs),
+     "run only if every input still has the checksum FILE records (sha256sum format, as "
+     "--emit-slurm writes it)",
+     NULL},
+    {"emit-slurm", 0, FX_OPT_STRING, "DIR", OFF(emit_slurm),
+     "write Slurm scripts into DIR instead of running: a job array of --shards N shards and a "
+     "merge job after them (see below)",
+     NULL},
+    {"submit", 0, FX_OPT_STRING, "ENGINE", OFF(submit),
+     "write the scripts (into --emit-slurm DIR, default NAME.slurm) and submit them; ENGINE: "
+     "slurm",
+     NULL},
+    {"shards", 0, FX_OPT_U64, "N", OFF(shards),
+     "with --emit-slurm or --submit: the tasks of the job array", NULL},
+    {"partition", 0, FX_OPT_STRING, "P", OFF(partition), "with --emit-slurm: the Slurm partition",
+     NULL},
+    {"time", 0, FX_OPT_STRING, "T", OFF(time),
+     "with --emit-slurm: each job's time limit, as sbatch --time takes it", NULL},
+    {"mem", 0, FX_OPT_STRING, "M", OFF(mem),
+     "with --emit-slurm: each job's memory, as sbatch --mem takes it", NULL},
+    {"wait", 0, FX_OPT_FLAG, NULL, OFF(wait),
+     "with --submit: return when the merge has ended, with its status, once the merged file is "
+     "checked",
+     NULL},
     {NULL, 0, 0, NULL, 0, NULL, NULL},
 };
 
@@ -86,9 +119,19 @@ const char fx_sweep_description[] =
     "names the missing points), then writes OUT (atomically): the file an\n"
     "unsharded run writes. Run the shards as a Slurm job array or with GNU\n"
     "parallel (see the guide).\n\n"
+    "On a Slurm cluster, --emit-slurm DIR --shards N writes DIR/shards.sbatch\n"
+    "(a job array: task I runs --shard I/N --resume into DIR/shard-I.csv),\n"
+    "DIR/merge.sbatch (sweep merge into -o FILE, default DIR/results.csv),\n"
+    "DIR/submit.sh (the array, then the merge with afterok) and\n"
+    "DIR/inputs.sha256, the checksums of every input: a shard refuses to run\n"
+    "when one changed since (--inputs). Paths in them are absolute.\n"
+    "--submit slurm runs sbatch itself; with --wait it returns when the merge\n"
+    "has ended. Submitting again after a failed or killed shard resumes it:\n"
+    "rows are never computed twice, and the merge names any missing point.\n\n"
     "Progress (points done, rate, time left) goes to standard error: a bar on\n"
     "a terminal, a line at most every 10 s otherwise, nothing with --quiet.\n\n"
-    "example: fluxosim sweep examples/weather/load.sweep.json -j 2 -o load.csv\n";
+    "example: fluxosim sweep examples/weather/load.sweep.json -j 2 -o load.csv\n"
+    "         fluxosim sweep load.sweep.json --submit slurm --shards 4 --wait -o load.csv\n";
 
 /* ---- progress ------------------------------------------------------------- */
 
@@ -406,11 +449,68 @@ static int cmd_merge(int argc, char **argv)
     return code;
 }
 
+/* --inputs FILE: the checksums a submission recorded. */
+static fx_status check_inputs(const fx_sweep *s, const char *path, fx_err *e)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return fx_err_set(e, FX_EIO, "%s: cannot open: %s", path, strerror(errno));
+    char *text = NULL;
+    size_t len = 0;
+    fx_status st = read_fd(fd, path, &text, &len, e);
+    close(fd);
+    if (st == FX_OK)
+        st = fx_sweep_check_manifest(s, path, text, len, e);
+    free(text);
+    return st;
+}
+
+/* --emit-slurm and --submit. */
+static int slurm_run(fx_sweep *s, const char *file, const sweep_opts *o)
+{
+    char *dir = NULL;
+    int code = FX_EXIT_OK;
+    if (!o->emit_slurm) {
+        /* NAME.slurm in the current folder, NAME the sweep file's name up
+         * to its first dot. */
+        const char *base = strrchr(file, '/');
+        base = base ? base + 1 : file;
+        size_t n = strcspn(base, ".");
+        if ((dir = malloc(n + sizeof ".slurm")))
+            snprintf(dir, n + sizeof ".slurm", "%.*s.slurm", (int)n, n ? base : "sweep");
+    }
+    if (!o->emit_slurm && !dir) {
+        fx_cli_error("sweep: out of memory");
+        code = FX_EXIT_FAIL;
+    } else if (o->shards > fx_sweep_points(s)) {
+        fx_cli_error("sweep: --shards: expected at most the sweep's %zu points, found %llu",
+                     fx_sweep_points(s), (unsigned long long)o->shards);
+        code = FX_EXIT_USAGE;
+    } else {
+        fx_slurm_opts so = {
+            .dir = o->emit_slurm ? o->emit_slurm : dir,
+            .shards = (unsigned)o->shards,
+            .cpus = o->jobs == UINT64_MAX ? 1 : (unsigned)o->jobs,
+            .partition = o->partition,
+            .time = o->time,
+            .mem = o->mem,
+            .output = o->output && strcmp(o->output, "-") != 0 ? o->output : NULL,
+            .submit = o->submit != NULL,
+            .wait = o->wait,
+            .quiet = o->quiet,
+        };
+        code = fx_sweep_slurm(s, file, &so);
+    }
+    free(dir);
+    fx_sweep_free(s);
+    return code;
+}
+
 int fx_cmd_sweep(int argc, char **argv)
 {
     if (argc > 0 && strcmp(argv[0], "merge") == 0)
         return cmd_merge(argc - 1, argv + 1);
-    sweep_opts o = {UINT64_MAX, NULL, 0, NULL, 0, NULL};
+    sweep_opts o = {.jobs = UINT64_MAX, .shards = UINT64_MAX};
     char **pos = calloc((size_t)argc + 1, sizeof *pos);
     int npos = 0;
     if (!pos)
@@ -449,8 +549,46 @@ int fx_cmd_sweep(int argc, char **argv)
                      o.output);
         rc = -1;
     }
+    int slurm = o.emit_slurm || o.submit;
+    if (rc == 0 && o.submit && strcmp(o.submit, "slurm") != 0) {
+        fx_cli_error("sweep: --submit: expected slurm, found \"%s\"", o.submit);
+        rc = -1;
+    }
+    if (rc == 0 && slurm && (o.shard || o.resume || o.plot || o.inputs)) {
+        fx_cli_error("sweep: --%s: expected the options of a local run only, found it with --%s",
+                     o.shard ? "shard" : o.resume ? "resume" : o.plot ? "plot" : "inputs",
+                     o.submit ? "submit" : "emit-slurm");
+        rc = -1;
+    }
+    if (rc == 0 && slurm && (o.shards == UINT64_MAX || o.shards < 1 || o.shards > SHARDS_MAX)) {
+        fx_cli_error("sweep: --shards: expected 1 to %d shards for --%s, found %s", SHARDS_MAX,
+                     o.submit ? "submit" : "emit-slurm", o.shards == UINT64_MAX ? "none" : "more");
+        rc = -1;
+    }
+    if (rc == 0 && !slurm && (o.shards != UINT64_MAX || o.partition || o.time || o.mem)) {
+        fx_cli_error("sweep: --%s: expected it with --emit-slurm or --submit, found it alone",
+                     o.shards != UINT64_MAX ? "shards"
+                     : o.partition          ? "partition"
+                     : o.time               ? "time"
+                                            : "mem");
+        rc = -1;
+    }
+    if (rc == 0 && o.wait && !o.submit) {
+        fx_cli_error("sweep: --wait: expected it with --submit slurm, found it alone");
+        rc = -1;
+    }
+    const char *bad_value = !fx_slurm_value_ok(o.partition) && o.partition ? o.partition
+                            : !fx_slurm_value_ok(o.time) && o.time         ? o.time
+                            : !fx_slurm_value_ok(o.mem) && o.mem           ? o.mem
+                                                                           : NULL;
+    if (rc == 0 && bad_value) {
+        fx_cli_error("sweep: expected a Slurm value of letters, digits and \"-_.:,+=\", found "
+                     "\"%s\"",
+                     bad_value);
+        rc = -1;
+    }
     struct stat sb;
-    if (rc == 0 && !to_stdout && !o.resume && stat(o.output, &sb) == 0) {
+    if (rc == 0 && !slurm && !to_stdout && !o.resume && stat(o.output, &sb) == 0) {
         fx_cli_error("sweep: %s: expected a new output file, found an existing one (give "
                      "--resume to continue it, or remove it)",
                      o.output);
@@ -466,6 +604,12 @@ int fx_cmd_sweep(int argc, char **argv)
     fx_sweep *s = NULL;
     if (fx_sweep_load(file, &s, &e) != FX_OK)
         return fx_cli_fail(&e);
+    if (slurm)
+        return slurm_run(s, file, &o);
+    if (o.inputs && check_inputs(s, o.inputs, &e) != FX_OK) {
+        fx_sweep_free(s);
+        return fx_cli_fail(&e);
+    }
     size_t npoints = fx_sweep_points(s), mine = 0;
     size_t *points = malloc((npoints ? npoints : 1) * sizeof *points);
     if (!points) {

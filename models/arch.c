@@ -327,7 +327,7 @@ static fx_status load_pool_deployment(const cJSON *v, fx_pool *pool, fx_jpath *p
             st = path ? load_lookup(pool, path, p, e)
                       : fx_json_err(p, e, FX_ENOMEM, "out of memory");
             fx_jpath_pop(p, mark);
-            free(path);
+            pool->lookup_path = path;
         }
     }
     if (st == FX_OK)
@@ -820,6 +820,7 @@ void fx_arch_free(fx_arch *arch)
         free(pool->nodes);
         free(pool->splits);
         free(pool->lookup_keys);
+        free(pool->lookup_path);
         free(pool->lookup_parts);
         fx_dist_free(&pool->retry_after);
     }

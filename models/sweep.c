@@ -28,6 +28,7 @@
 #include "models/json.h"
 #include "models/replay.h"
 #include "sim/pcg.h"
+#include "sim/sha256.h"
 #include "traces/trace.h"
 
 static const char *const sweep_keys[] = {"arch",         "seed",    "traces", "grid",
@@ -205,6 +206,8 @@ struct fx_sweep {
     size_t npoints;
     size_t maxtraces; /* most traces of one workload */
     uint64_t fingerprint;
+    char **inputs; /* every file read, absolute, without repeats */
+    size_t ninputs;
 };
 
 void fx_sweep_free(fx_sweep *s)
@@ -236,6 +239,9 @@ void fx_sweep_free(fx_sweep *s)
     free(s->metrics);
     fx_arch_free(s->base);
     cJSON_Delete(s->arch_json);
+    for (size_t i = 0; s->inputs && i < s->ninputs; i++)
+        free(s->inputs[i]);
+    free(s->inputs);
     free(s->arch_file);
     free(s->path);
     free(s);
@@ -901,6 +907,45 @@ static uint64_t fingerprint(const cJSON *root, const cJSON *arch)
     return h;
 }
 
+/* Add PATH, made absolute, to the inputs unless it is there already. */
+static fx_status add_input(fx_sweep *s, const char *path, fx_err *e)
+{
+    char *abs = realpath(path, NULL);
+    if (!abs)
+        return fx_err_set(e, FX_EIO, "%s: cannot resolve: %s", path, strerror(errno));
+    for (size_t i = 0; i < s->ninputs; i++)
+        if (strcmp(s->inputs[i], abs) == 0) {
+            free(abs);
+            return FX_OK;
+        }
+    char **grown = realloc(s->inputs, (s->ninputs + 1) * sizeof *grown);
+    if (!grown) {
+        free(abs);
+        return fx_err_set(e, FX_ENOMEM, "out of memory");
+    }
+    s->inputs = grown;
+    s->inputs[s->ninputs++] = abs;
+    return FX_OK;
+}
+
+/* The files a run reads: the sweep file, the base candidate's file, its
+ * service's, its partition lookup files, then every trace. */
+static fx_status collect_inputs(fx_sweep *s, fx_err *e)
+{
+    fx_status st = add_input(s, s->path, e);
+    if (st == FX_OK)
+        st = add_input(s, s->arch_file, e);
+    if (st == FX_OK && s->base->svc->path)
+        st = add_input(s, s->base->svc->path, e);
+    for (uint32_t i = 0; st == FX_OK && i < s->base->npools; i++)
+        if (s->base->pools[i].lookup_path)
+            st = add_input(s, s->base->pools[i].lookup_path, e);
+    for (size_t w = 0; st == FX_OK && w < s->nworkloads; w++)
+        for (size_t k = 0; st == FX_OK && k < s->workloads[w].ntraces; k++)
+            st = add_input(s, s->workloads[w].traces[k], e);
+    return st;
+}
+
 fx_status fx_sweep_load(const char *path, fx_sweep **out, fx_err *e)
 {
     if (!out || !path)
@@ -948,6 +993,8 @@ fx_status fx_sweep_load(const char *path, fx_sweep **out, fx_err *e)
         st = check_candidates(s, &p, e);
     if (st == FX_OK)
         s->fingerprint = fingerprint(root, s->arch_json);
+    if (st == FX_OK)
+        st = collect_inputs(s, e);
     cJSON_Delete(root);
     if (st != FX_OK) {
         fx_sweep_free(s);
@@ -1666,5 +1713,110 @@ fx_status fx_sweep_merge(const char *const *paths, size_t n, char **out, size_t 
     }
     free(f);
     free(by_index);
+    return st;
+}
+
+/* ---- the inputs' checksums ------------------------------------------------ */
+
+size_t fx_sweep_inputs(const fx_sweep *s, const char *const **paths)
+{
+    *paths = (const char *const *)s->inputs;
+    return s->ninputs;
+}
+
+fx_status fx_sweep_manifest(const fx_sweep *s, char **out, fx_err *e)
+{
+    sbuf b = {0};
+    fx_status st = FX_OK;
+    for (size_t i = 0; st == FX_OK && i < s->ninputs; i++) {
+        char hex[FX_SHA256_HEX];
+        if ((st = fx_sha256_file(s->inputs[i], hex, e)) != FX_OK)
+            break;
+        sb_str(&b, hex);
+        sb_str(&b, "  ");
+        sb_str(&b, s->inputs[i]);
+        sb_add(&b, "\n", 1);
+    }
+    char *text = sb_take(&b);
+    if (st == FX_OK && !text)
+        st = fx_err_set(e, FX_ENOMEM, "out of memory");
+    if (st != FX_OK) {
+        free(text);
+        return st;
+    }
+    *out = text;
+    return FX_OK;
+}
+
+/* LINE[0..LEN) as "HEX  PATH" (or "HEX *PATH", sha256sum's binary mode):
+ * the digest in HEX, the path's start in *PATH. */
+static int manifest_line(const char *line, size_t len, char hex[FX_SHA256_HEX], size_t *path)
+{
+    if (len < 2 * FX_SHA256_BYTES + 3)
+        return -1;
+    for (size_t i = 0; i < 2 * FX_SHA256_BYTES; i++) {
+        char c = line[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return -1;
+        hex[i] = c;
+    }
+    hex[2 * FX_SHA256_BYTES] = '\0';
+    if (line[2 * FX_SHA256_BYTES] != ' ' ||
+        (line[2 * FX_SHA256_BYTES + 1] != ' ' && line[2 * FX_SHA256_BYTES + 1] != '*') ||
+        line[2 * FX_SHA256_BYTES + 2] != '/')
+        return -1;
+    *path = 2 * FX_SHA256_BYTES + 2;
+    return 0;
+}
+
+fx_status fx_sweep_check_manifest(const fx_sweep *s, const char *file, const char *text,
+                                  size_t len, fx_err *e)
+{
+    char *seen = calloc(s->ninputs ? s->ninputs : 1, 1);
+    if (!seen)
+        return fx_err_set(e, FX_ENOMEM, "out of memory");
+    fx_status st = FX_OK;
+    size_t lineno = 0;
+    for (size_t at = 0; st == FX_OK && at < len;) {
+        const char *nl = memchr(text + at, '\n', len - at);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        const char *line = text + at;
+        size_t n = end - at, off = 0;
+        lineno++;
+        at = end + 1;
+        char hex[FX_SHA256_HEX], found[FX_SHA256_HEX], q[128];
+        if (!nl || memchr(line, '\0', n) || manifest_line(line, n, hex, &off) != 0) {
+            st = fx_err_set(e, FX_EINVAL,
+                            "%s:%zu: expected \"SHA256  /ABSOLUTE/PATH\" ending in a newline, "
+                            "found %s",
+                            file, lineno, quote_line(line, n, q, sizeof q));
+            break;
+        }
+        char *path = strndup(line + off, n - off);
+        if (!path) {
+            st = fx_err_set(e, FX_ENOMEM, "out of memory");
+            break;
+        }
+        fx_err fe;
+        if (fx_sha256_file(path, found, &fe) != FX_OK)
+            st = fx_err_set(e, FX_EIO, "%s:%zu: %s", file, lineno, fe.msg);
+        else if (strcmp(hex, found) != 0)
+            st = fx_err_set(e, FX_EINVAL,
+                            "%s:%zu: expected %s to be as submitted (sha256 %.12s...), found it "
+                            "changed (sha256 %.12s...); restore it, or emit the sweep again in a "
+                            "new folder",
+                            file, lineno, path, hex, found);
+        for (size_t i = 0; i < s->ninputs; i++)
+            if (strcmp(s->inputs[i], path) == 0)
+                seen[i] = 1;
+        free(path);
+    }
+    for (size_t i = 0; st == FX_OK && i < s->ninputs; i++)
+        if (!seen[i])
+            st = fx_err_set(e, FX_EINVAL,
+                            "%s: expected a checksum of %s, which this sweep reads, found none "
+                            "(the sweep names other inputs than when it was submitted)",
+                            file, s->inputs[i]);
+    free(seen);
     return st;
 }

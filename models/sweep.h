@@ -153,4 +153,24 @@ fx_status fx_sweep_resume_scan(const fx_sweep *s, unsigned shard, unsigned nshar
 fx_status fx_sweep_merge(const char *const *paths, size_t n, char **out, size_t *out_len,
                          fx_err *e);
 
+/* The inputs: every file a run of the sweep reads (the sweep file, the
+ * base candidate's file, its service's, its partition lookup files, every
+ * trace), as absolute paths, without repeats, in that order; *PATHS points
+ * into the sweep. A grid value naming another lookup file is not among
+ * them. */
+size_t fx_sweep_inputs(const fx_sweep *s, const char *const **paths);
+
+/* The inputs' checksums in sha256sum(1)'s format, one line per input:
+ * "SHA256  /ABSOLUTE/PATH". A shard started later checks them with
+ * fx_sweep_check_manifest. Errors: an input that cannot be read. */
+fx_status fx_sweep_manifest(const fx_sweep *s, char **out, fx_err *e);
+
+/* Check the manifest TEXT[0..LEN) read from FILE: every line's file must
+ * still have its checksum, and every input of S must have a line.
+ * Errors name FILE and the line:
+ *   inputs.sha256:3: expected /data/week.trace to be as submitted (sha256
+ *   5d41402abc4b...), found it changed (sha256 7d793037a076...); ... */
+fx_status fx_sweep_check_manifest(const fx_sweep *s, const char *file, const char *text,
+                                  size_t len, fx_err *e);
+
 #endif
