@@ -556,7 +556,10 @@ int fx_cmd_sweep(int argc, char **argv)
     }
     if (rc == 0 && slurm && (o.shard || o.resume || o.plot || o.inputs)) {
         fx_cli_error("sweep: --%s: expected the options of a local run only, found it with --%s",
-                     o.shard ? "shard" : o.resume ? "resume" : o.plot ? "plot" : "inputs",
+                     o.shard    ? "shard"
+                     : o.resume ? "resume"
+                     : o.plot   ? "plot"
+                                : "inputs",
                      o.submit ? "submit" : "emit-slurm");
         rc = -1;
     }

@@ -177,8 +177,10 @@ static char *shards_script(const paths *p, const fx_slurm_opts *o, size_t *len)
     sh_quote(f, p->self);
     fputs(" sweep ", f);
     sh_quote(f, p->sweep);
-    fprintf(f, " \\\n    --shard \"$SLURM_ARRAY_TASK_ID/%u\" --jobs \"${SLURM_CPUS_PER_TASK:-%u}\" \\\n",
-            o->shards, o->cpus);
+    fprintf(
+        f,
+        " \\\n    --shard \"$SLURM_ARRAY_TASK_ID/%u\" --jobs \"${SLURM_CPUS_PER_TASK:-%u}\" \\\n",
+        o->shards, o->cpus);
     fputs("    --inputs ", f);
     sh_quote(f, p->manifest);
     fputs(" --resume --quiet \\\n    -o ", f);
@@ -252,9 +254,9 @@ static fx_status slurp(const char *path, char **text, size_t *len, fx_err *e)
     *len = 0;
     FILE *f = fopen(path, "rb");
     if (!f)
-        return errno == ENOENT ? FX_OK
-                               : fx_err_set(e, FX_EIO, "%s: cannot open: %s", path,
-                                            strerror(errno));
+        return errno == ENOENT
+                   ? FX_OK
+                   : fx_err_set(e, FX_EIO, "%s: cannot open: %s", path, strerror(errno));
     char *buf = NULL;
     size_t n = 0;
     FILE *m = open_memstream(&buf, &n);
@@ -378,11 +380,27 @@ static fx_status check_merged(const paths *p, const fx_slurm_opts *o, const char
         if (!(shard[i] = join(p->dir, name)))
             st = fx_err_set(e, FX_ENOMEM, "out of memory");
     }
+    /* Shards that never started: no file at all. */
+    char missing[256] = "";
+    unsigned nmissing = 0;
+    for (unsigned i = 0; st == FX_OK && i < o->shards; i++) {
+        if (access(shard[i], F_OK) == 0)
+            continue;
+        size_t at = strlen(missing);
+        if (nmissing++ < 10 && at < sizeof missing - 16)
+            snprintf(missing + at, sizeof missing - at, "%s%u", nmissing > 1 ? ", " : "", i + 1);
+    }
+    if (nmissing)
+        st = fx_err_set(e, FX_EIO,
+                        "slurm: merge job %s did not run, as %u of %u shards never wrote their "
+                        "file (shard %s%s); see %s/shard-I.log, then submit again to run them",
+                        merge_id, nmissing, o->shards, missing, nmissing > 10 ? ", ..." : "",
+                        p->dir);
     char *want = NULL, *have = NULL;
     size_t wlen = 0, hlen = 0;
     fx_err me;
-    if (st == FX_OK && fx_sweep_merge((const char *const *)shard, o->shards, &want, &wlen, &me) !=
-                           FX_OK)
+    if (st == FX_OK &&
+        fx_sweep_merge((const char *const *)shard, o->shards, &want, &wlen, &me) != FX_OK)
         st = fx_err_set(e, FX_EIO,
                         "slurm: merge job %s did not run, as a shard did not complete: %s; see "
                         "%s/shard-I.log, then submit again to rerun the shards that failed",
@@ -417,8 +435,8 @@ static fx_status submit(const paths *p, const fx_slurm_opts *o, fx_err *e)
         return st;
     snprintf(dep, sizeof dep, "--dependency=afterok:%s", array);
     char *a2[] = {"sbatch", "--parsable", dep, "--kill-on-invalid-dep=yes", p->merge, NULL};
-    char *a3[] = {"sbatch", "--parsable", "--wait", dep, "--kill-on-invalid-dep=yes", p->merge,
-                  NULL};
+    char *a3[] = {"sbatch", "--parsable", "--wait", dep, "--kill-on-invalid-dep=yes",
+                  p->merge, NULL};
     if (!o->quiet)
         fprintf(stderr, "fluxosim: sweep: submitted %u shards as job %s%s\n", o->shards, array,
                 o->wait ? "; waiting for the merge" : "");

@@ -51,7 +51,7 @@ typedef struct fx_pool {
     uint64_t *lookup_keys;  /* lookup: sorted keys ... */
     unsigned *lookup_parts; /* ... and their partitions */
     size_t nlookup;
-    char *lookup_path;      /* lookup: the file they came from */
+    char *lookup_path;     /* lookup: the file they came from */
     double mtbf_s, mttr_s; /* failures; mtbf_s 0: none */
     unsigned retries;
     int has_retry_after;

@@ -1769,8 +1769,8 @@ static int manifest_line(const char *line, size_t len, char hex[FX_SHA256_HEX], 
     return 0;
 }
 
-fx_status fx_sweep_check_manifest(const fx_sweep *s, const char *file, const char *text,
-                                  size_t len, fx_err *e)
+fx_status fx_sweep_check_manifest(const fx_sweep *s, const char *file, const char *text, size_t len,
+                                  fx_err *e)
 {
     char *seen = calloc(s->ninputs ? s->ninputs : 1, 1);
     if (!seen)

@@ -170,7 +170,7 @@ fx_status fx_sweep_manifest(const fx_sweep *s, char **out, fx_err *e);
  * Errors name FILE and the line:
  *   inputs.sha256:3: expected /data/week.trace to be as submitted (sha256
  *   5d41402abc4b...), found it changed (sha256 7d793037a076...); ... */
-fx_status fx_sweep_check_manifest(const fx_sweep *s, const char *file, const char *text,
-                                  size_t len, fx_err *e);
+fx_status fx_sweep_check_manifest(const fx_sweep *s, const char *file, const char *text, size_t len,
+                                  fx_err *e);
 
 #endif
