@@ -162,8 +162,11 @@ static char *shards_script(const paths *p, const fx_slurm_opts *o, size_t *len)
     if (!f)
         return NULL;
     fprintf(f, "#!/bin/sh\n");
-    fprintf(f, "# The shards of the sweep %s: a Slurm job array, one task per shard.\n", p->sweep);
-    fprintf(f, "# Written by `fluxosim sweep --emit-slurm`; submit with %s.\n", p->submit);
+    fprintf(f, "# The shards of the sweep\n#   %s\n", p->sweep);
+    fprintf(f,
+            "# as a Slurm job array, one task per shard. Written by\n"
+            "# `fluxosim sweep --emit-slurm`; submit with\n#   sh %s\n",
+            p->submit);
     fputs("#SBATCH --job-name=", f);
     job_name(f, p->sweep);
     fprintf(f, "\n#SBATCH --array=1-%u\n", o->shards);
@@ -196,9 +199,9 @@ static char *merge_script(const paths *p, const fx_slurm_opts *o, size_t *len)
     if (!f)
         return NULL;
     fprintf(f, "#!/bin/sh\n");
-    fprintf(f, "# Merge the %u shards of the sweep %s into one file, as an unsharded\n", o->shards,
-            p->sweep);
-    fprintf(f, "# run writes it. Submitted with afterok on the shards' array.\n");
+    fprintf(f, "# Merge the %u shards of the sweep\n#   %s\n", o->shards, p->sweep);
+    fprintf(f, "# into one file, as an unsharded run writes it. Submitted with\n"
+               "# afterok on the shards' array.\n");
     fputs("#SBATCH --job-name=", f);
     job_name(f, p->sweep);
     fprintf(f, "-merge\n#SBATCH --output=%s/merge.log\n", p->dir);

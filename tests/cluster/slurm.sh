@@ -159,13 +159,17 @@ waiter=$!
 set -e
 s2=$tmp/slow.slurm/shard-2.csv
 i=0
-while [ $i -lt 600 ]; do
+while [ $i -lt 6000 ]; do
     [ -f "$s2" ] && [ "$(wc -l <"$s2")" -ge 3 ] && break
     sleep 0.05
     i=$((i + 1))
 done
 array=$(squeue -h -r -o '%F %K' | awk '$2 == 2 { print $1; exit }')
-scancel "${array}_2"
+if [ -n "$array" ] && scancel "${array}_2"; then
+    ok "cancelled task 2 of array $array after its first row"
+else
+    fail "could not find task 2 running to cancel it" "$(squeue -r 2>&1 | head -5)"
+fi
 set +e
 wait "$waiter"
 kstatus=$?
