@@ -178,6 +178,7 @@ rows_after_kill=$(($(wc -l <"$s2") - 2))
 if [ "$kstatus" -ne 0 ] && [ "$(wc -l <"$tmp/kill.err")" -le 2 ] &&
     grep -q '^fluxosim: error: slurm: merge job [0-9]* did not run.*missing' "$tmp/kill.err"; then
     ok "shard 2 cancelled after $rows_after_kill of 16 rows: --wait exits $kstatus, naming the missing points"
+    sed 's/^/     /' "$tmp/kill.err"
 else
     fail "cancelled shard: exit $kstatus" "$(cat "$tmp/kill.err")"
 fi
