@@ -87,6 +87,27 @@ mv "$tmp/t.trace.orig" "$tmp/t.trace"
 printf 'not a checksum\n' >"$tmp/bad.sha256"
 run sweep "$tmp/q.sweep.json" --inputs "$tmp/bad.sha256" -q
 expect_error "a bad manifest line" 3 'bad.sha256:1: expected "SHA256  /ABSOLUTE/PATH" ending in a newline, found "not a checksum"'
+good=$(head -1 "$tmp/e/inputs.sha256")
+hex=${good%%  *}
+up=$(printf '%s' "$hex" | tr a-f A-F)
+for bad in "upper|$up  /x|expected \"SHA256  /ABSOLUTE/PATH\" ending in a newline" \
+    "relative|$hex  q.sweep.json|expected \"SHA256  /ABSOLUTE/PATH\"" \
+    "one space|$hex /x|expected \"SHA256  /ABSOLUTE/PATH\"" \
+    "short hex|abc  /x|expected \"SHA256  /ABSOLUTE/PATH\"" \
+    "missing file|$hex  $tmp/nonexistent|bad.sha256:1: .*nonexistent: cannot open: No such file" \
+    "a folder|$hex  /|bad.sha256:1: /: cannot read: Is a directory"; do
+    name=${bad%%|*}
+    rest=${bad#*|}
+    printf '%s\n' "${rest%%|*}" >"$tmp/bad.sha256"
+    run sweep "$tmp/q.sweep.json" --inputs "$tmp/bad.sha256" -q
+    expect_error "manifest: $name" "$(case $name in missing*|a\ folder) echo 1 ;; *) echo 3 ;; esac)" "${rest#*|}"
+done
+printf '%s' "$good" >"$tmp/bad.sha256"
+run sweep "$tmp/q.sweep.json" --inputs "$tmp/bad.sha256" -q
+expect_error "manifest: no newline at the end" 3 'bad.sha256:1: expected "SHA256  /ABSOLUTE/PATH" ending in a newline'
+printf '%s\n\000\n' "$good" >"$tmp/bad.sha256"
+run sweep "$tmp/q.sweep.json" --inputs "$tmp/bad.sha256" -q
+expect_error "manifest: a NUL byte" 3 'bad.sha256:2: expected "SHA256  /ABSOLUTE/PATH"'
 head -2 "$tmp/e/inputs.sha256" >"$tmp/short.sha256"
 run sweep "$tmp/q.sweep.json" --inputs "$tmp/short.sha256" -q
 expect_error "a manifest without an input" 3 "short.sha256: expected a checksum of .*/s.service.json, which this sweep reads, found none"
