@@ -162,10 +162,30 @@ static uint64_t lookup_key(const char *word)
     return fx_partition_key(word, strlen(word));
 }
 
+/* Entries of a lookup file being read: key, partition, line. */
 static int cmp_lookup(const void *a, const void *b)
 {
     const uint64_t *x = a, *y = b;
-    return (x[0] > y[0]) - (x[0] < y[0]);
+    if (x[0] != y[0])
+        return (x[0] > y[0]) - (x[0] < y[0]);
+    return (x[2] > y[2]) - (x[2] < y[2]);
+}
+
+/* The key on line LINENO of FILE, for a message. */
+static void lookup_word(const char *file, uint64_t lineno, char *word, size_t len)
+{
+    snprintf(word, len, "?");
+    FILE *f = fopen(file, "r");
+    char line[4096];
+    for (uint64_t i = 1; f && fgets(line, sizeof line, f); i++)
+        if (i == lineno) {
+            char w[41];
+            if (sscanf(line, "%40s", w) == 1)
+                snprintf(word, len, "%s", w);
+            break;
+        }
+    if (f)
+        fclose(f);
 }
 
 /* Read a key-to-partition file: "KEY PARTITION" per line, '#' comments. */
@@ -175,7 +195,7 @@ static fx_status load_lookup(fx_pool *pool, const char *file, fx_jpath *p, fx_er
     if (!f)
         return fx_json_err(p, e, FX_EIO, "%s: cannot open: %s", file, strerror(errno));
     size_t cap = 1024, n = 0;
-    uint64_t *pairs = malloc(cap * 2 * sizeof *pairs);
+    uint64_t *pairs = malloc(cap * 3 * sizeof *pairs);
     char line[4096];
     unsigned long lineno = 0;
     fx_status st = pairs ? FX_OK : fx_json_err(p, e, FX_ENOMEM, "out of memory");
@@ -201,7 +221,7 @@ static fx_status load_lookup(fx_pool *pool, const char *file, fx_jpath *p, fx_er
                             lineno, LOOKUP_MAX);
         } else {
             if (n == cap) {
-                uint64_t *more = realloc(pairs, cap * 4 * sizeof *pairs);
+                uint64_t *more = realloc(pairs, cap * 6 * sizeof *pairs);
                 if (!more) {
                     st = fx_json_err(p, e, FX_ENOMEM, "out of memory");
                     break;
@@ -209,21 +229,39 @@ static fx_status load_lookup(fx_pool *pool, const char *file, fx_jpath *p, fx_er
                 pairs = more;
                 cap *= 2;
             }
-            pairs[2 * n] = lookup_key(word);
-            pairs[2 * n + 1] = part;
+            pairs[3 * n] = lookup_key(word);
+            pairs[3 * n + 1] = part;
+            pairs[3 * n + 2] = lineno;
             n++;
         }
     }
+    /* fgets fails the same way at the end and on an error (a folder reads
+     * as EISDIR): tell them apart. */
+    if (st == FX_OK && ferror(f))
+        st = fx_err_set(e, FX_EIO, "%s: cannot read: %s", file, strerror(errno));
     fclose(f);
     if (st == FX_OK) {
-        qsort(pairs, n, 2 * sizeof *pairs, cmp_lookup);
+        qsort(pairs, n, 3 * sizeof *pairs, cmp_lookup);
+        for (size_t i = 1; i < n; i++)
+            if (pairs[3 * i] == pairs[3 * (i - 1)]) {
+                char word[48];
+                lookup_word(file, pairs[3 * i + 2], word, sizeof word);
+                st = fx_err_set(e, FX_EINVAL,
+                                "%s:%llu: expected each key once, found %s again (first on line "
+                                "%llu)",
+                                file, (unsigned long long)pairs[3 * i + 2], word,
+                                (unsigned long long)pairs[3 * (i - 1) + 2]);
+                break;
+            }
+    }
+    if (st == FX_OK) {
         pool->lookup_keys = malloc((n ? n : 1) * sizeof *pool->lookup_keys);
         pool->lookup_parts = malloc((n ? n : 1) * sizeof *pool->lookup_parts);
         if (!pool->lookup_keys || !pool->lookup_parts)
             st = fx_json_err(p, e, FX_ENOMEM, "out of memory");
         for (size_t i = 0; st == FX_OK && i < n; i++) {
-            pool->lookup_keys[i] = pairs[2 * i];
-            pool->lookup_parts[i] = (unsigned)pairs[2 * i + 1];
+            pool->lookup_keys[i] = pairs[3 * i];
+            pool->lookup_parts[i] = (unsigned)pairs[3 * i + 1];
         }
         pool->nlookup = n;
     }
