@@ -236,6 +236,26 @@ static const char *type_name(const cJSON *v)
     return "an object";
 }
 
+/* The offset of the first "\u0000" escape inside a string of the valid
+ * JSON TEXT[0..LEN), or LEN: cJSON's strings end at a NUL, so such a
+ * string would be read cut short, without a word. */
+static size_t escaped_nul(const char *text, size_t len)
+{
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        if (!in_string) {
+            in_string = text[i] == '"';
+        } else if (text[i] == '"') {
+            in_string = false;
+        } else if (text[i] == '\\' && i + 1 < len) {
+            if (text[i + 1] == 'u' && i + 5 < len && memcmp(text + i + 2, "0000", 4) == 0)
+                return i;
+            i++; /* the escaped character */
+        }
+    }
+    return len;
+}
+
 static fx_status parse_text(const char *file, const char *text, size_t len, cJSON **out, fx_err *e)
 {
     char where[FX_ERR_MAX], near[4 * NEAR_MAX + 8];
@@ -283,6 +303,15 @@ static fx_status parse_text(const char *file, const char *text, size_t len, cJSO
         return fx_err_set(e, FX_EINVAL,
                           "%s: expected the end of the file after the object, found %s", where,
                           near);
+    }
+    size_t nul_at = escaped_nul(text, len);
+    if (nul_at < len) {
+        locate(file, text, nul_at, where, sizeof where);
+        cJSON_Delete(root);
+        return fx_err_set(e, FX_EINVAL,
+                          "%s: expected a string without \"\\u0000\" (a NUL would cut it short), "
+                          "found one",
+                          where);
     }
     *out = root;
     return FX_OK;
