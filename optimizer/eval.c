@@ -374,9 +374,12 @@ static void *worker(void *arg)
     }
 }
 
-/* Replay ROWS[0..N) with up to JOBS threads. */
+/* Replay ROWS[0..N) with up to JOBS threads, or hand them to the
+ * options' evaluator. */
 static fx_status evaluate_all(fx_search *s, fx_eval_row **rows, size_t n, fx_err *e)
 {
+    if (s->o->evaluate)
+        return n ? s->o->evaluate(s->o->ectx, rows, n, e) : FX_OK;
     unsigned jobs = s->o->jobs ? s->o->jobs : 1;
     if (jobs > n)
         jobs = (unsigned)n;
@@ -766,6 +769,14 @@ static fx_status confirm(fx_search *s, fx_err *e)
     return st;
 }
 
+/* The rate scale of a phase: the sample, replayed faster by the share of
+ * requests it kept, carries the whole trace's mean load. */
+static double phase_rate(const fx_optimize_opts *o, const fx_optimize_result *res, int sample)
+{
+    double scale = o->rate_scale > 0 ? o->rate_scale : 1.0;
+    return scale * (sample ? (double)res->requests / (double)res->sample_requests : 1.0);
+}
+
 fx_status fx_optimize_run(const fx_space *sp, const char *trace, const fx_optimize_opts *o,
                           fx_optimize_result *res, fx_err *e)
 {
@@ -795,18 +806,14 @@ fx_status fx_optimize_run(const fx_space *sp, const char *trace, const fx_optimi
         int screening = t.sample != NULL;
         s.memo = screening ? &sample_memo : &full_memo;
         s.trace = screening ? t.sample : t.full;
-        /* The sample, replayed faster by the share of requests it kept,
-         * carries the whole trace's mean load. */
-        double scale = o->rate_scale > 0 ? o->rate_scale : 1.0;
-        s.rate_scale =
-            scale * (screening ? (double)res->requests / (double)res->sample_requests : 1.0);
+        s.rate_scale = phase_rate(o, res, screening);
         s.sample = screening;
         st = search(&s, e);
         if (st == FX_OK && screening) {
             res->sampled = res->nrows;
             s.memo = &full_memo;
             s.trace = t.full;
-            s.rate_scale = scale;
+            s.rate_scale = phase_rate(o, res, 0);
             s.sample = 0;
             st = confirm(&s, e);
         }
@@ -845,4 +852,58 @@ void fx_optimize_result_free(fx_optimize_result *res)
     free(res->rows);
     free(res->pareto);
     memset(res, 0, sizeof *res);
+}
+
+/* ---- scoring for a search elsewhere ---------------------------------------- */
+
+struct fx_optimize_worker {
+    fx_search s;
+    prepared t;
+    fx_optimize_result counts; /* the trace's requests and the sample's */
+};
+
+fx_status fx_optimize_worker_open(const fx_space *sp, const char *trace, const fx_optimize_opts *o,
+                                  fx_optimize_worker **out, fx_err *e)
+{
+    *out = NULL;
+    if (strcmp(trace, "-") == 0)
+        return fx_err_set(e, FX_EINVAL,
+                          "-: expected a trace file, found standard input (a worker cannot read "
+                          "what the search read)");
+    fx_optimize_worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return fx_err_set(e, FX_ENOMEM, "out of memory");
+    fx_status st = prepare(sp, trace, o->screen, &w->t, &w->counts, e);
+    if (st != FX_OK) {
+        prepared_free(&w->t);
+        free(w);
+        return st;
+    }
+    w->s.space = sp;
+    w->s.o = o;
+    w->s.nv = fx_space_nvars(sp);
+    w->s.nm = fx_space_nmetrics(sp);
+    w->s.best = SIZE_MAX;
+    *out = w;
+    return FX_OK;
+}
+
+void fx_optimize_worker_eval(fx_optimize_worker *w, fx_eval_row *row)
+{
+    int sample = row->sample && w->t.sample;
+    memset(&row->score, 0, sizeof row->score);
+    row->analytic = 0;
+    row->reason = NULL;
+    w->s.trace = sample ? w->t.sample : w->t.full;
+    w->s.rate_scale = phase_rate(w->s.o, &w->counts, sample);
+    w->s.sample = sample;
+    evaluate(&w->s, row);
+}
+
+void fx_optimize_worker_close(fx_optimize_worker *w)
+{
+    if (!w)
+        return;
+    prepared_free(&w->t);
+    free(w);
 }

@@ -26,6 +26,15 @@
  * evaluation; standard input ("-") and the sample are copied into a
  * private temporary folder, removed before fx_optimize_run returns.
  *
+ * Evaluating elsewhere: with an EVALUATE callback in the options, the
+ * search hands each batch's new candidates to it instead of its threads
+ * (optimizer/mpi.h ships them to other processes). Whoever scores them
+ * there opens an fx_optimize_worker with the same space, trace and
+ * options: it reads the trace as fx_optimize_run does, makes the same
+ * sample in its own temporary folder, and scores a candidate exactly as
+ * the search's threads would, so the result does not depend on where the
+ * candidates were scored.
+ *
  * Ownership: the result owns its rows; free it with
  * fx_optimize_result_free. Nothing here prints.
  */
@@ -48,6 +57,8 @@ typedef struct fx_optimize_progress {
     uint64_t best_index;
 } fx_optimize_progress;
 
+typedef struct fx_eval_row fx_eval_row;
+
 typedef struct fx_optimize_opts {
     const fx_strategy *strategy;
     fx_strategy_opts sopts;
@@ -63,10 +74,17 @@ typedef struct fx_optimize_opts {
                           this margin (0.5: the estimate is over 1.5 times the bound) */
     void (*on_progress)(void *ctx, const fx_optimize_progress *p);
     void *ctx;
+    /* Where new candidates are scored: NULL, here in up to JOBS threads.
+     * Else called with each batch's new rows in log order (x and sample
+     * set, metrics with room for fx_space_nmetrics values); it must fill
+     * what fx_optimize_worker_eval fills, for every row. An error stops
+     * the search (fx_optimize_run returns it). */
+    fx_status (*evaluate)(void *ectx, fx_eval_row *const *rows, size_t n, fx_err *e);
+    void *ectx;
 } fx_optimize_opts;
 
 /* One evaluation: a row of the log. */
-typedef struct fx_eval_row {
+struct fx_eval_row {
     uint64_t index;  /* from 1, in log order */
     uint64_t step;   /* as the strategy set it */
     int sample;      /* scored on the screening sample */
@@ -77,7 +95,7 @@ typedef struct fx_eval_row {
     fx_score score;
     char *reason; /* why not feasible (or why the replay failed), else NULL */
     double wall_s;
-} fx_eval_row;
+};
 
 typedef struct fx_optimize_result {
     fx_eval_row *rows;
@@ -109,5 +127,20 @@ fx_status fx_optimize_run(const fx_space *space, const char *trace, const fx_opt
                           fx_optimize_result *res, fx_err *e);
 
 void fx_optimize_result_free(fx_optimize_result *res);
+
+/* Scoring candidates for a search that runs elsewhere (see above). */
+typedef struct fx_optimize_worker fx_optimize_worker;
+
+/* Read TRACE (a file: standard input cannot be read twice) and make the
+ * sample O asks for. Errors: those of fx_optimize_run's reading. */
+fx_status fx_optimize_worker_open(const fx_space *space, const char *trace,
+                                  const fx_optimize_opts *o, fx_optimize_worker **out, fx_err *e);
+
+/* Score ROW->x on the sample (ROW->sample) or the whole trace: fill
+ * metrics (room for fx_space_nmetrics values), score, analytic, reason
+ * (allocated, or NULL) and wall_s. Never fails: a failure is the row's. */
+void fx_optimize_worker_eval(fx_optimize_worker *w, fx_eval_row *row);
+
+void fx_optimize_worker_close(fx_optimize_worker *w);
 
 #endif

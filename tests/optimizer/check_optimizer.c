@@ -427,6 +427,82 @@ START_TEST(same_seed_same_result_for_any_jobs)
 }
 END_TEST
 
+/* An evaluator that scores each batch through an fx_optimize_worker, as
+ * the MPI workers do, last row first (so the order of completion differs
+ * from the log's). */
+typedef struct elsewhere {
+    fx_optimize_worker *w;
+    size_t calls, rows;
+} elsewhere;
+
+static fx_status evaluate_elsewhere(void *ctx, fx_eval_row *const *rows, size_t n, fx_err *e)
+{
+    elsewhere *x = ctx;
+    x->calls++;
+    for (size_t i = n; i-- > 0;) {
+        fx_optimize_worker_eval(x->w, rows[i]);
+        x->rows++;
+    }
+    return FX_OK;
+}
+
+/* A search whose candidates are scored by a worker gives the local
+ * search's log and result, plain, screened and pruned by the model. */
+START_TEST(a_worker_scores_as_the_search_does)
+{
+    fx_space *s = load("w.space.json", wide_space);
+    const char *t = make_trace("t.trace", 600, 500, 2);
+    const char *name = fx_strategies[_i]->name;
+    size_t nv = fx_space_nvars(s), nm = fx_space_nmetrics(s);
+    for (int mode = 0; mode < 3; mode++) {
+        fx_optimize_result r[2];
+        fx_err e;
+        elsewhere x = {NULL, 0, 0};
+        for (unsigned k = 0; k < 2; k++) {
+            fx_optimize_opts o = opts(name, 2, 30);
+            o.sopts.max_evals = 100000;
+            o.screen = mode == 1 ? 0.5 : 0;
+            o.analytic = mode == 2 ? 0.2 : 0;
+            if (k == 1) {
+                ck_assert_msg(fx_optimize_worker_open(s, t, &o, &x.w, &e) == FX_OK, "%s", e.msg);
+                o.evaluate = evaluate_elsewhere;
+                o.ectx = &x;
+            }
+            ck_assert_msg(fx_optimize_run(s, t, &o, &r[k], &e) == FX_OK, "%s", e.msg);
+        }
+        fx_optimize_worker_close(x.w);
+        ck_assert_uint_gt(x.calls, 0);
+        ck_assert_uint_eq(x.rows, r[1].nrows);
+        ck_assert_uint_eq(r[0].nrows, r[1].nrows);
+        ck_assert_uint_eq(r[0].best, r[1].best);
+        ck_assert_uint_eq(r[0].proposals, r[1].proposals);
+        ck_assert_uint_eq(r[0].pruned, r[1].pruned);
+        for (size_t i = 0; i < r[0].nrows; i++) {
+            const fx_eval_row *a = &r[0].rows[i], *b = &r[1].rows[i];
+            ck_assert(memcmp(a->x, b->x, nv * sizeof(uint32_t)) == 0);
+            ck_assert(memcmp(a->metrics, b->metrics, nm * sizeof(double)) == 0);
+            ck_assert_int_eq(a->sample, b->sample);
+            ck_assert_int_eq(a->analytic, b->analytic);
+            ck_assert_int_eq(a->score.feasible, b->score.feasible);
+            ck_assert_int_eq(fx_score_cmp(&a->score, &b->score), 0);
+            ck_assert_str_eq(a->reason ? a->reason : "", b->reason ? b->reason : "");
+        }
+        if (mode == 1)
+            ck_assert_uint_gt(r[1].confirmed, 0);
+        if (mode == 2 && strcmp(name, "exhaustive") == 0) /* the others may prune none */
+            ck_assert_uint_gt(r[1].pruned, 0);
+        fx_optimize_result_free(&r[0]);
+        fx_optimize_result_free(&r[1]);
+    }
+    fx_optimize_worker *w;
+    fx_err e;
+    fx_optimize_opts o = opts(name, 1, 10);
+    ck_assert_int_eq(fx_optimize_worker_open(s, "-", &o, &w, &e), FX_EINVAL);
+    ck_assert_ptr_null(w);
+    fx_space_free(s);
+}
+END_TEST
+
 /* Exhaustive finds the optimum of the small space, which the test
  * enumerates by itself: 24 architecture files, each replayed. */
 START_TEST(exhaustive_finds_the_true_optimum)
@@ -588,6 +664,7 @@ TCase *fx_tcase_optimizer(void)
     tcase_add_test(tc, bad_spaces_name_the_path);
     tcase_add_loop_test(tc, every_strategy_proposes_valid_candidates, 0, nstrategies());
     tcase_add_loop_test(tc, same_seed_same_result_for_any_jobs, 0, nstrategies());
+    tcase_add_loop_test(tc, a_worker_scores_as_the_search_does, 0, nstrategies());
     tcase_add_test(tc, exhaustive_finds_the_true_optimum);
     tcase_add_test(tc, screening_confirms_on_the_whole_trace);
     tcase_add_test(tc, registry_lists_every_strategy);
