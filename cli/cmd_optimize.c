@@ -3,7 +3,10 @@
  * evaluation, and a summary of what changed from the base. */
 #include "cli/cmd_optimize.h"
 
+#include "config.h"
+
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +24,11 @@
 #include "optimizer/eval.h"
 #include "optimizer/space.h"
 #include "optimizer/strategy.h"
+#ifdef HAVE_MPI
+#include "optimizer/mpi.h"
+#else
+typedef struct fx_mpi fx_mpi; /* never made: --mpi is refused */
+#endif
 
 typedef struct optimize_opts {
     const char *space;
@@ -43,11 +51,12 @@ typedef struct optimize_opts {
     uint64_t restarts;
     const char *plot;
     double rate_scale;
+    int mpi;
 } optimize_opts;
 
 #define OFF(f) offsetof(optimize_opts, f)
 
-/* --budget not given. */
+/* --budget (or --jobs) not given. */
 #define UNSET UINT64_MAX
 
 #define JOBS_MAX  1024
@@ -94,6 +103,9 @@ const fx_opt fx_optimize_options[] = {
      NULL},
     {"restarts", 0, FX_OPT_U64, "N", OFF(restarts),
      "greedy: most random restarts (default: 0, until the budget)", NULL},
+    {"mpi", 0, FX_OPT_FLAG, NULL, OFF(mpi),
+     "under mpirun -n K: rank 0 searches, K-1 ranks replay (as -j K-1; configure --with-mpi)",
+     NULL},
     {NULL, 0, 0, NULL, 0, NULL, NULL},
 };
 
@@ -410,6 +422,13 @@ static void summary(FILE *f, const fx_space *sp, const char *space_path, const c
 
 static int check_opts(optimize_opts *o, int npos, char **pos)
 {
+#ifndef HAVE_MPI
+    if (o->mpi) {
+        fx_cli_error(
+            "optimize: --mpi: this fluxosim was built without MPI (./configure --with-mpi)");
+        return -1;
+    }
+#endif
     if (npos != 1) {
         if (npos == 0)
             fx_cli_error("optimize: expected a trace file (or - for stdin), found none");
@@ -430,6 +449,14 @@ static int check_opts(optimize_opts *o, int npos, char **pos)
         fx_cli_error("optimize: --budget: expected a positive integer, found 0");
         return -1;
     }
+    if (o->jobs != UNSET && o->mpi) {
+        fx_cli_error("optimize: --mpi: expected no --jobs (the K-1 other ranks of mpirun -n K "
+                     "replay), found --jobs %llu",
+                     (unsigned long long)o->jobs);
+        return -1;
+    }
+    if (o->jobs == UNSET)
+        o->jobs = 1;
     if (o->jobs < 1 || o->jobs > JOBS_MAX) {
         fx_cli_error("optimize: --jobs: expected 1 to %d, found %llu", JOBS_MAX,
                      (unsigned long long)o->jobs);
@@ -493,6 +520,11 @@ static int check_opts(optimize_opts *o, int npos, char **pos)
                      o->output);
         return -1;
     }
+    if (o->mpi && strcmp(pos[0], "-") == 0) {
+        fx_cli_error("optimize: --mpi: expected a trace file, found - (standard input reaches "
+                     "rank 0 only, and every rank reads the trace)");
+        return -1;
+    }
     return 0;
 }
 
@@ -538,11 +570,65 @@ out:
     return code;
 }
 
-int fx_cmd_optimize(int argc, char **argv)
+#ifdef HAVE_MPI
+/* Whether ARGV asks for --mpi, read as fx_opts_parse reads it (an option's
+ * value is not an option), before MPI_Init: only then is MPI started. */
+static int mpi_asked(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0)
+            return 0;
+        if (a[0] != '-' || a[1] == '\0')
+            continue;
+        const fx_opt *t = fx_optimize_options;
+        if (a[1] == '-') {
+            size_t len = strcspn(a + 2, "=");
+            if (len == 3 && strncmp(a + 2, "mpi", 3) == 0)
+                return 1;
+            while (t->name && !(strlen(t->name) == len && strncmp(t->name, a + 2, len) == 0))
+                t++;
+            if (t->name && t->type != FX_OPT_FLAG && !a[2 + len])
+                i++;
+        } else {
+            while (t->name && t->short_name != a[1])
+                t++;
+            if (t->name && t->type != FX_OPT_FLAG && !a[2])
+                i++;
+        }
+    }
+    return 0;
+}
+
+/* Workers keep quiet while they read the command line: rank 0, reading
+ * the same one, says what is wrong with it once. */
+static int stderr_off(void)
+{
+    fflush(stderr);
+    int saved = dup(2), null = open("/dev/null", O_WRONLY);
+    if (saved >= 0 && null >= 0)
+        dup2(null, 2);
+    if (null >= 0)
+        close(null);
+    return saved;
+}
+
+static void stderr_on(int saved)
+{
+    fflush(stderr);
+    if (saved >= 0) {
+        dup2(saved, 2);
+        close(saved);
+    }
+}
+#endif
+
+/* The command; with M (--mpi), as rank fx_mpi_rank(M) of an MPI job. */
+static int optimize(int argc, char **argv, fx_mpi *m)
 {
     optimize_opts o = {.budget = UNSET,
                        .seed = 1,
-                       .jobs = 1,
+                       .jobs = UNSET,
                        .max_evals = 2000,
                        .confirm = 5,
                        .temp0 = 0.1,
@@ -550,6 +636,10 @@ int fx_cmd_optimize(int argc, char **argv)
                        .batch = 4,
                        .rate_scale = 1.0,
                        .analytic_margin = 0.5};
+#ifdef HAVE_MPI
+    int worker = m && fx_mpi_rank(m) != 0;
+    int saved_stderr = worker ? stderr_off() : -1;
+#endif
     char **pos = calloc((size_t)argc + 1, sizeof *pos);
     int npos = 0;
     if (!pos)
@@ -565,25 +655,32 @@ int fx_cmd_optimize(int argc, char **argv)
     }
     const char *trace = npos >= 1 ? pos[0] : NULL;
     free(pos);
-    if (rc < 0)
-        return FX_EXIT_USAGE;
 
     fx_err e;
-    const fx_strategy *strategy;
-    if (fx_strategy_find(o.strategy, &strategy, &e) != FX_OK) {
+    fx_err_clear(&e);
+    int code = rc < 0 ? FX_EXIT_USAGE : FX_EXIT_OK;
+#ifdef HAVE_MPI
+    if (code == FX_EXIT_OK && m && fx_mpi_size(m) < 2) {
+        fx_cli_error("optimize: --mpi: expected at least 2 processes (mpirun -n K, K >= 2: rank 0 "
+                     "searches, the others replay), found %d",
+                     fx_mpi_size(m));
+        code = FX_EXIT_USAGE;
+    }
+#endif
+    const fx_strategy *strategy = NULL;
+    if (code == FX_EXIT_OK && fx_strategy_find(o.strategy, &strategy, &e) != FX_OK) {
         fx_cli_error("optimize: --strategy: %s", e.msg);
-        return FX_EXIT_USAGE;
+        code = FX_EXIT_USAGE;
     }
     fx_space *sp = NULL;
-    if (fx_space_load(o.space, &sp, &e) != FX_OK)
-        return fx_cli_fail(&e);
-    if (fx_output_same_file(o.output, fx_space_base_path(sp)) ||
-        fx_output_same_file(o.log, fx_space_base_path(sp))) {
+    if (code == FX_EXIT_OK && fx_space_load(o.space, &sp, &e) != FX_OK)
+        code = fx_cli_fail(&e);
+    if (code == FX_EXIT_OK && (fx_output_same_file(o.output, fx_space_base_path(sp)) ||
+                               fx_output_same_file(o.log, fx_space_base_path(sp)))) {
         fx_cli_error("optimize: %s: expected an output file apart from the inputs, found the "
                      "space's base",
                      fx_output_same_file(o.output, fx_space_base_path(sp)) ? o.output : o.log);
-        fx_space_free(sp);
-        return FX_EXIT_USAGE;
+        code = FX_EXIT_USAGE;
     }
 
     progress prog = {0};
@@ -607,11 +704,40 @@ int fx_cmd_optimize(int argc, char **argv)
     oo.pareto = o.pareto;
     oo.on_progress = on_progress;
     oo.ctx = &prog;
+#ifdef HAVE_MPI
+    if (worker) {
+        /* Score candidates for rank 0 until it stops this rank; what went
+         * wrong here is rank 0's to say. */
+        stderr_on(saved_stderr);
+        if (code != FX_EXIT_OK && e.code == FX_OK)
+            fx_err_set(&e, FX_EINVAL, "optimize: this rank refused the command line");
+        fx_mpi_serve(m, code == FX_EXIT_OK ? sp : NULL, trace, &oo,
+                     code == FX_EXIT_OK ? FX_OK : e.code, &e);
+        fx_space_free(sp);
+        return FX_EXIT_OK;
+    }
+    if (code != FX_EXIT_OK) {
+        if (m)
+            fx_mpi_stop(m);
+        fx_space_free(sp);
+        return code;
+    }
+#else
+    (void)m;
+    if (code != FX_EXIT_OK) {
+        fx_space_free(sp);
+        return code;
+    }
+#endif
     fx_optimize_result res;
+#ifdef HAVE_MPI
+    fx_status st =
+        m ? fx_mpi_run(m, sp, trace, &oo, &res, &e) : fx_optimize_run(sp, trace, &oo, &res, &e);
+#else
     fx_status st = fx_optimize_run(sp, trace, &oo, &res, &e);
+#endif
     if (prog.shown)
         fputs("\r\033[K", stderr);
-    int code = FX_EXIT_OK;
     if (st != FX_OK) {
         code = fx_cli_fail(&e);
         goto done;
@@ -652,4 +778,20 @@ done:
     fx_optimize_result_free(&res);
     fx_space_free(sp);
     return code;
+}
+
+int fx_cmd_optimize(int argc, char **argv)
+{
+#ifdef HAVE_MPI
+    if (mpi_asked(argc, argv)) {
+        fx_mpi *m;
+        fx_err e;
+        if (fx_mpi_init(&m, &e) != FX_OK)
+            return fx_cli_fail(&e);
+        int code = optimize(argc, argv, m);
+        fx_mpi_finalize(m);
+        return code;
+    }
+#endif
+    return optimize(argc, argv, NULL);
 }

@@ -157,6 +157,24 @@ run optimize "$tmp/s.trace" --space "$tmp/s.space.json" --strategy greedy --budg
 expect_error "--budget 0" 2 '--budget: expected a positive integer'
 run optimize "$tmp/s.trace" --space "$tmp/s.space.json" --strategy greedy -o "$tmp/s.trace"
 expect_error "-o over the trace" 2 'expected an output file apart from the inputs'
+# --mpi: a build without MPI refuses it as a usage error; a build with it
+# wants mpirun -n K, K >= 2 (tests/cluster/mpi.sh runs that), and alone
+# says so. The timeout guards MPI's start without mpirun.
+set +e
+timeout 60 "$FLUXOSIM" optimize "$tmp/s.trace" --space "$tmp/s.space.json" --strategy greedy \
+    --mpi >"$tmp/out" 2>"$tmp/err"
+status=$?
+set -e
+if grep -q 'built without MPI' "$tmp/err"; then
+    expect_error "--mpi without MPI" 2 'optimize: --mpi: this fluxosim was built without MPI \(\./configure --with-mpi\)$'
+else
+    expect_status "--mpi without mpirun" 2
+    if grep -q '^fluxosim: error: optimize: --mpi: expected at least 2 processes' "$tmp/err"; then
+        ok "--mpi without mpirun: says it needs mpirun -n K"
+    else
+        fail "--mpi without mpirun" "$(cat "$tmp/err")"
+    fi
+fi
 run optimize "$tmp/s.trace" --space "$tmp/s.space.json" --strategy greedy --frobnicate
 expect_status "unknown option" 2
 
