@@ -49,6 +49,7 @@ typedef struct optimize_opts {
     double cooling;
     uint64_t batch;
     uint64_t restarts;
+    uint64_t chains;
     const char *plot;
     double rate_scale;
     int mpi;
@@ -59,8 +60,9 @@ typedef struct optimize_opts {
 /* --budget (or --jobs) not given. */
 #define UNSET UINT64_MAX
 
-#define JOBS_MAX  1024
-#define BATCH_MAX 1024
+#define JOBS_MAX   1024
+#define BATCH_MAX  1024
+#define CHAINS_MAX 256
 
 const fx_opt fx_optimize_options[] = {
     {"space", 's', FX_OPT_STRING, "FILE", OFF(space), "the search space (*.space.json; required)",
@@ -103,6 +105,10 @@ const fx_opt fx_optimize_options[] = {
      NULL},
     {"restarts", 0, FX_OPT_U64, "N", OFF(restarts),
      "greedy: most random restarts (default: 0, until the budget)", NULL},
+    {"chains", 0, FX_OPT_U64, "C", OFF(chains),
+     "anneal: independent chains from the base, each with --batch neighbours a round; the best "
+     "of all wins (default: 1)",
+     NULL},
     {"mpi", 0, FX_OPT_FLAG, NULL, OFF(mpi),
      "under mpirun -n K: rank 0 searches, K-1 ranks replay (as -j K-1; configure --with-mpi)",
      NULL},
@@ -500,6 +506,13 @@ static int check_opts(optimize_opts *o, int npos, char **pos)
                      (unsigned long long)o->batch);
         return -1;
     }
+    if (o->chains < 1 || o->chains > CHAINS_MAX || o->chains * o->batch > BATCH_MAX) {
+        fx_cli_error("optimize: --chains: expected 1 to %d, with --chains x --batch at most %d, "
+                     "found %llu x %llu",
+                     CHAINS_MAX, BATCH_MAX, (unsigned long long)o->chains,
+                     (unsigned long long)o->batch);
+        return -1;
+    }
     if (o->restarts > 1000000000) {
         fx_cli_error("optimize: --restarts: expected at most 1000000000, found %llu",
                      (unsigned long long)o->restarts);
@@ -634,6 +647,7 @@ static int optimize(int argc, char **argv, fx_mpi *m)
                        .temp0 = 0.1,
                        .cooling = 0.95,
                        .batch = 4,
+                       .chains = 1,
                        .rate_scale = 1.0,
                        .analytic_margin = 0.5};
 #ifdef HAVE_MPI
@@ -692,6 +706,7 @@ static int optimize(int argc, char **argv, fx_mpi *m)
     oo.sopts.cooling = o.cooling;
     oo.sopts.batch = (unsigned)o.batch;
     oo.sopts.restarts = (unsigned)o.restarts;
+    oo.sopts.chains = (unsigned)o.chains;
     oo.sopts.max_evals = o.max_evals;
     oo.budget = o.budget == UNSET ? 0 : o.budget;
     oo.seed = o.seed;

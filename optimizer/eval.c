@@ -510,8 +510,9 @@ static fx_status search(fx_search *s, fx_err *e)
     const fx_space *sp = s->space;
     void *state = calloc(1, strat->size ? strat->size : 1);
     size_t max = fx_space_max_neighbours(sp);
-    if (max < s->o->sopts.batch)
-        max = s->o->sopts.batch;
+    size_t round = (size_t)s->o->sopts.batch * (s->o->sopts.chains ? s->o->sopts.chains : 1);
+    if (max < round)
+        max = round;
     if (max < 64)
         max = 64;
     uint32_t *batch = malloc(max * s->nv * sizeof *batch);

@@ -70,13 +70,14 @@ int fx_search_seen(const fx_search *s, const uint32_t *x, fx_score *score);
 void fx_search_set_step(fx_search *s, uint64_t step);
 
 /* Strategy options (the command's --temp0, --cooling, --batch,
- * --restarts, --max-evals). */
+ * --restarts, --max-evals, --chains). */
 typedef struct fx_strategy_opts {
     double temp0;       /* anneal: initial temperature, relative (default 0.1) */
     double cooling;     /* anneal: T *= cooling per step (default 0.95) */
     unsigned batch;     /* anneal: proposals per round (default 4) */
     unsigned restarts;  /* greedy: most random restarts (0: until the budget) */
     uint64_t max_evals; /* exhaustive: the largest space it runs (default 2000) */
+    unsigned chains;    /* anneal: independent chains (default 1) */
 } fx_strategy_opts;
 
 const fx_strategy_opts *fx_search_opts(const fx_search *s);

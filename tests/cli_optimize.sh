@@ -102,6 +102,42 @@ for s in greedy anneal; do
     if cmp -s "$tmp/a.cut" "$tmp/b.cut"; then ok "$s: same seed, same log for -j 1 and -j 2"; else fail "$s: -j changes the log"; fi
 done
 
+# Anneal's independent chains: the first round after the base holds every
+# chain's --batch neighbours of the base (3 x 2 candidates, step 0), the log
+# does not depend on -j, and one chain proposes only --batch of them.
+for j in 1 2; do
+    run optimize "$tmp/s.trace" --space "$tmp/s.space.json" --strategy anneal --budget 10 \
+        --chains 3 --batch 2 --seed 4 --log "$tmp/chains$j.csv" -q -j $j
+    expect_status "--chains 3 -j $j" 0
+    sed "s/,[^,]*$//" "$tmp/chains$j.csv" >"$tmp/chains$j.cut"
+done
+if cmp -s "$tmp/chains1.cut" "$tmp/chains2.cut"; then ok "--chains 3: the same log for -j 1 and -j 2"; else fail "--chains 3: -j changes the log"; fi
+/usr/bin/python3 - "$tmp/chains1.csv" 6 <<'PY' && ok "--chains 3 --batch 2: up to 6 neighbours of the base first" || fail "--chains 3 round"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+want = int(sys.argv[2])
+first = [r for r in rows if r["step"] == "0"]
+# Repeated proposals are memoized, not logged: more than one chain's 2,
+# at most 3 x 2, besides the base.
+assert 3 < len(first) <= 1 + want, len(first)
+vars_ = [k for k in rows[0] if k.startswith("servers.")]
+base = [first[0][k] for k in vars_]
+for r in first[1:]:
+    # A neighbour changes one variable of the base.
+    assert sum(r[k] != b for k, b in zip(vars_, base)) <= 1, r
+PY
+run optimize "$tmp/s.trace" --space "$tmp/s.space.json" --strategy anneal --budget 10 \
+    --batch 2 --seed 4 --log "$tmp/chains-one.csv" -q
+/usr/bin/python3 - "$tmp/chains-one.csv" <<'PY' && ok "--chains 1: 2 neighbours in the first round" || fail "--chains 1 round"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert len([r for r in rows if r["step"] == "0"]) <= 3
+PY
+run optimize "$tmp/s.trace" --space "$tmp/s.space.json" --strategy anneal --chains 0
+expect_error "--chains 0" 2 "--chains: expected 1 to 256"
+run optimize "$tmp/s.trace" --space "$tmp/s.space.json" --strategy anneal --chains 256 --batch 8
+expect_error "--chains x --batch too large" 2 "--chains x --batch at most 1024, found 256 x 8"
+
 # Screening: scored on half the keys, the best 2 confirmed.
 run optimize "$tmp/s.trace" --space "$tmp/s.space.json" --strategy exhaustive --screen 0.5 \
     --confirm 2 --log "$tmp/screen.csv" -q

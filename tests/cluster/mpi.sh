@@ -69,6 +69,7 @@ same() {
 same "exhaustive" --strategy exhaustive --max-evals 3000 --budget 150
 same "greedy, screened" --strategy greedy --budget 50 --screen 0.3 --confirm 3
 same "anneal" --strategy anneal --budget 80 --seed 5
+same "anneal, 3 chains" --strategy anneal --budget 80 --seed 5 --chains 3 --batch 2
 
 # one_error NAME CODE PATTERN: the last mpi run exited CODE (not 124: a
 # hang), printed one "fluxosim: error:" line matching PATTERN (mpirun may
