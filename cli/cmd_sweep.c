@@ -452,13 +452,9 @@ static int cmd_merge(int argc, char **argv)
 /* --inputs FILE: the checksums a submission recorded. */
 static fx_status check_inputs(const fx_sweep *s, const char *path, fx_err *e)
 {
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return fx_err_set(e, FX_EIO, "%s: cannot open: %s", path, strerror(errno));
     char *text = NULL;
     size_t len = 0;
-    fx_status st = read_fd(fd, path, &text, &len, e);
-    close(fd);
+    fx_status st = fx_input_read(path, 0, &text, &len, e);
     if (st == FX_OK)
         st = fx_sweep_check_manifest(s, path, text, len, e);
     free(text);

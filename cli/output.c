@@ -136,3 +136,30 @@ int fx_output_same_file(const char *path, const char *other)
     free(y);
     return same;
 }
+
+fx_status fx_input_read(const char *path, int missing_ok, char **text, size_t *len, fx_err *e)
+{
+    *text = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return errno == ENOENT
+                   ? FX_OK
+                   : fx_err_set(e, FX_EIO, "%s: cannot open: %s", path, strerror(errno));
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&buf, &n);
+    char chunk[8192];
+    size_t got;
+    while (m && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        fwrite(chunk, 1, got, m);
+    int bad = ferror(f);
+    fclose(f);
+    if (!m || fclose(m) != 0 || bad) {
+        free(buf);
+        return fx_err_set(e, FX_EIO, "%s: cannot read", path);
+    }
+    *text = buf;
+    *len = n;
+    return FX_OK;
+}

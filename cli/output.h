@@ -32,6 +32,11 @@ void fx_output_abort(fx_output *o);
 /* Write LEN bytes of TEXT to PATH atomically; NULL or "-" means stdout. */
 fx_status fx_output_write(const char *path, const char *text, size_t len, fx_err *e);
 
+/* Read all of PATH into *TEXT (malloc'd, NUL-terminated, *LEN bytes).
+ * With MISSING_OK a file that does not exist is not an error: *TEXT is
+ * then NULL. */
+fx_status fx_input_read(const char *path, int missing_ok, char **text, size_t *len, fx_err *e);
+
 /* Nonzero when PATH names the same file as OTHER (both existing). */
 int fx_output_same_file(const char *path, const char *other);
 

@@ -250,34 +250,6 @@ static fx_status write_script(const char *path, const char *text, size_t len, in
     return st;
 }
 
-/* Read all of PATH; *TEXT is NULL when it does not exist. */
-static fx_status slurp(const char *path, char **text, size_t *len, fx_err *e)
-{
-    *text = NULL;
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return errno == ENOENT
-                   ? FX_OK
-                   : fx_err_set(e, FX_EIO, "%s: cannot open: %s", path, strerror(errno));
-    char *buf = NULL;
-    size_t n = 0;
-    FILE *m = open_memstream(&buf, &n);
-    char chunk[8192];
-    size_t got;
-    while (m && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        fwrite(chunk, 1, got, m);
-    int bad = ferror(f);
-    fclose(f);
-    if (!m || fclose(m) != 0 || bad) {
-        free(buf);
-        return fx_err_set(e, FX_EIO, "%s: cannot read", path);
-    }
-    *text = buf;
-    *len = n;
-    return FX_OK;
-}
-
 /* The checksums: a folder written before for the same sweep keeps its
  * manifest, so that a resubmission resumes its shards; one whose inputs
  * changed since is refused. */
@@ -285,7 +257,7 @@ static fx_status write_manifest(const fx_sweep *s, const paths *p, fx_err *e)
 {
     char *old = NULL, *now = NULL;
     size_t oldlen = 0;
-    fx_status st = slurp(p->manifest, &old, &oldlen, e);
+    fx_status st = fx_input_read(p->manifest, 1, &old, &oldlen, e);
     if (st == FX_OK && old) {
         fx_err ce;
         if (fx_sweep_check_manifest(s, p->manifest, old, oldlen, &ce) != FX_OK)
@@ -409,7 +381,7 @@ static fx_status check_merged(const paths *p, const fx_slurm_opts *o, const char
                         "%s/shard-I.log, then submit again to rerun the shards that failed",
                         merge_id, me.msg, p->dir);
     if (st == FX_OK)
-        st = slurp(p->output, &have, &hlen, e);
+        st = fx_input_read(p->output, 1, &have, &hlen, e);
     if (st == FX_OK && (status != 0 || !have || hlen != wlen || memcmp(have, want, wlen) != 0))
         st = fx_err_set(e, FX_EIO,
                         "slurm: expected merge job %s to write %s, found %s (sbatch exit status "
