@@ -143,7 +143,7 @@ fx_status fx_input_read(const char *path, int missing_ok, char **text, size_t *l
     *len = 0;
     FILE *f = fopen(path, "rb");
     if (!f)
-        return errno == ENOENT
+        return errno == ENOENT && missing_ok
                    ? FX_OK
                    : fx_err_set(e, FX_EIO, "%s: cannot open: %s", path, strerror(errno));
     char *buf = NULL;
@@ -153,11 +153,11 @@ fx_status fx_input_read(const char *path, int missing_ok, char **text, size_t *l
     size_t got;
     while (m && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
         fwrite(chunk, 1, got, m);
-    int bad = ferror(f);
+    int bad = ferror(f) ? errno : 0;
     fclose(f);
     if (!m || fclose(m) != 0 || bad) {
         free(buf);
-        return fx_err_set(e, FX_EIO, "%s: cannot read", path);
+        return fx_err_set(e, FX_EIO, "%s: cannot read: %s", path, strerror(bad ? bad : ENOMEM));
     }
     *text = buf;
     *len = n;
