@@ -16,6 +16,18 @@ fx_status fx_output_open(fx_output *o, const char *path, fx_err *e)
     struct stat sb;
     if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
         return fx_err_set(e, FX_EIO, "%s: expected a file name, found a directory", path);
+    if (fx_output_is_special(path)) {
+        /* /dev/null, a FIFO, a terminal: written in place. Renaming a
+         * temporary file over it would replace the device itself. */
+        if (!(o->path = strdup(path)))
+            return fx_err_set(e, FX_ENOMEM, "out of memory");
+        if (!(o->f = fopen(path, "w"))) {
+            fx_status st = fx_err_set(e, FX_EIO, "%s: cannot open: %s", path, strerror(errno));
+            fx_output_abort(o);
+            return st;
+        }
+        return FX_OK;
+    }
     size_t plen = strlen(path);
     o->path = strdup(path);
     o->tmp = malloc(plen + 16);
@@ -46,13 +58,32 @@ fx_status fx_output_open(fx_output *o, const char *path, fx_err *e)
     return FX_OK;
 }
 
+int fx_output_is_special(const char *path)
+{
+    struct stat sb;
+    return path && stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode);
+}
+
 fx_status fx_output_commit(fx_output *o, fx_err *e)
 {
-    if (!o->tmp) { /* stdout */
+    if (!o->tmp && !o->path) { /* stdout */
         if (fflush(stdout) != 0 || ferror(stdout))
             return fx_err_set(e, FX_EIO, "standard output: %s", strerror(errno));
         o->f = NULL;
         return FX_OK;
+    }
+    if (!o->tmp) { /* a device or a FIFO, written in place */
+        int bad = fflush(o->f) != 0 || ferror(o->f);
+        int err = bad ? errno : 0;
+        if (fclose(o->f) != 0 && !bad)
+            err = errno, bad = 1;
+        o->f = NULL;
+        fx_status st =
+            bad ? fx_err_set(e, FX_EIO, "%s: cannot write: %s", o->path, strerror(err ? err : EIO))
+                : FX_OK;
+        free(o->path);
+        o->path = NULL;
+        return st;
     }
     int err = 0;
     if (fflush(o->f) != 0 || ferror(o->f) || fsync(fileno(o->f)) != 0)
@@ -92,7 +123,7 @@ fx_status fx_output_write(const char *path, const char *text, size_t len, fx_err
     if (st != FX_OK)
         return st;
     if (fwrite(text, 1, len, o.f) != len) {
-        st = fx_err_set(e, FX_EIO, "%s: cannot write: %s", path && o.tmp ? path : "standard output",
+        st = fx_err_set(e, FX_EIO, "%s: cannot write: %s", o.path ? path : "standard output",
                         strerror(errno));
         fx_output_abort(&o);
         return st;

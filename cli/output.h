@@ -20,7 +20,9 @@ typedef struct fx_output {
     char *path; /* the destination */
 } fx_output;
 
-/* Start writing PATH ("-" or NULL: stdout). */
+/* Start writing PATH ("-" or NULL: stdout). A PATH that exists and is
+ * neither a regular file nor a folder (/dev/null, a FIFO, a terminal) is
+ * written in place: renaming over it would replace the device. */
 fx_status fx_output_open(fx_output *o, const char *path, fx_err *e);
 
 /* Finish: flush, sync and rename into place. On failure nothing is left. */
@@ -28,6 +30,9 @@ fx_status fx_output_commit(fx_output *o, fx_err *e);
 
 /* Give up: close and remove the temporary file. Safe after commit. */
 void fx_output_abort(fx_output *o);
+
+/* Nonzero when PATH exists and is a device, FIFO or socket. */
+int fx_output_is_special(const char *path);
 
 /* Write LEN bytes of TEXT to PATH atomically; NULL or "-" means stdout. */
 fx_status fx_output_write(const char *path, const char *text, size_t len, fx_err *e);

@@ -1107,6 +1107,12 @@ fx_status fx_plot_write_script(const char *kind, const char *const *inputs, size
     fx_status st = fx_plot_format_of(out_path, &fmt, e);
     if (st != FX_OK)
         return st;
+    /* A figure is replaced by renaming; a device or FIFO of that name would
+     * be replaced with it. */
+    struct stat sb;
+    if (stat(out_path, &sb) == 0 && !S_ISREG(sb.st_mode))
+        return fx_err_set(e, FX_EIO, "%s: expected a regular file for the figure, found %s",
+                          out_path, S_ISDIR(sb.st_mode) ? "a directory" : "a device or FIFO");
     fx_plot_opts defaults;
     if (!o) {
         fx_plot_opts_init(&defaults);

@@ -20,6 +20,7 @@
 #include "traces/trace.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@ struct fx_trace_writer {
     char *tmp;         /* the temporary file, NULL for stdout */
     const char *where; /* the name messages use */
     int fd;            /* the file, or 1 for stdout */
+    int in_place;      /* FD is PATH itself (a device or a FIFO), no temporary */
     gzFile gz;         /* NULL when not compressing */
 
     char *buf;
@@ -212,6 +214,8 @@ static void discard(fx_trace_writer *w)
     if (w->tmp) {
         close(w->fd);
         unlink(w->tmp);
+    } else if (w->in_place) {
+        close(w->fd);
     }
 }
 
@@ -304,14 +308,19 @@ fx_status fx_trace_writer_open(const char *path, const char *service, const char
             return fx_err_set(e, FX_EIO, "%s: expected a file name, found a directory", path);
         }
         size_t plen = strlen(path);
-        w->tmp = malloc(plen + 16);
-        if (!w->tmp) {
+        if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+            /* /dev/null, a FIFO: written in place, as renaming a temporary
+             * file over it would replace the device itself. */
+            w->in_place = 1;
+            w->fd = open(path, O_WRONLY | O_CLOEXEC);
+        } else if ((w->tmp = malloc(plen + 16))) {
+            /* Beside PATH, so that rename() never crosses a file system. */
+            snprintf(w->tmp, plen + 16, "%s.tmp.XXXXXX", path);
+            w->fd = mkstemp(w->tmp);
+        } else {
             release(w);
             return fx_err_set(e, FX_ENOMEM, "out of memory");
         }
-        /* Beside PATH, so that rename() never crosses a file system. */
-        snprintf(w->tmp, plen + 16, "%s.tmp.XXXXXX", path);
-        w->fd = mkstemp(w->tmp);
         if (w->fd < 0) {
             st = fx_err_set(e, FX_EIO, "%s: cannot create: %s", path, strerror(errno));
             free(w->tmp);
@@ -502,6 +511,8 @@ fx_status fx_trace_writer_close(fx_trace_writer *w, int abandon, fx_err *e)
         if (!err && rename(w->tmp, w->path) != 0)
             err = errno;
     }
+    if (w->in_place && close(w->fd) != 0 && st == FX_OK && !err)
+        err = errno;
     if (err)
         st = fx_err_set(e, FX_EIO, "%s: cannot write: %s", w->where, strerror(err));
     if (st != FX_OK && w->tmp) {
