@@ -29,11 +29,15 @@ struct fx_cache {
 #define POOL_FIRST_SLAB 64
 #define POOL_MAX_SLAB   65536
 
-/* A slab starts with a header aligned for any object. */
+/* A slab starts with a header; its objects start at the next multiple of
+ * POOL_ALIGN, so that an object of 64 bytes (a cache entry) spans one cache
+ * line rather than two. */
 typedef union slab_header {
     void *next;
     max_align_t align;
 } slab_header;
+
+#define POOL_ALIGN 64
 
 void fx_cache_pool_init(fx_cache_pool *p, size_t objsize, fx_cache *c)
 {
@@ -62,9 +66,9 @@ void fx_cache_pool_fini(fx_cache_pool *p)
 static fx_status pool_grow(fx_cache_pool *p)
 {
     size_t n = p->next_slab;
-    if (n > (SIZE_MAX - sizeof(slab_header)) / p->objsize)
+    if (n > (SIZE_MAX - sizeof(slab_header) - POOL_ALIGN) / p->objsize)
         return FX_ENOMEM;
-    char *s = malloc(sizeof(slab_header) + n * p->objsize);
+    char *s = malloc(sizeof(slab_header) + POOL_ALIGN + n * p->objsize);
     if (!s)
         return FX_ENOMEM;
     ++*p->allocs;
@@ -73,6 +77,7 @@ static fx_status pool_grow(fx_cache_pool *p)
     p->nslabs++;
     /* Thread the new objects onto the free list, first object on top. */
     char *base = s + sizeof(slab_header);
+    base += (POOL_ALIGN - (uintptr_t)base % POOL_ALIGN) % POOL_ALIGN;
     for (size_t i = n; i-- > 0;) {
         void *obj = base + i * p->objsize;
         *(void **)obj = p->free;
