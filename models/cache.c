@@ -398,6 +398,11 @@ int fx_cache_get(fx_cache *c, uint64_t key, fx_time now, uint64_t *value, fx_tim
     return 1;
 }
 
+void fx_cache_prefetch(const fx_cache *c, uint64_t key)
+{
+    __builtin_prefetch(&c->index.slots[index_home(&c->index, key)]);
+}
+
 /* Evict until the bytes held are at most the capacity less NEED. An entry
  * equal to KEEP is not dropped but returned, unlinked, for the caller to
  * insert again. */

@@ -61,6 +61,11 @@ void fx_cache_set_ttl(fx_cache *c, fx_time ttl);
  * time it was inserted (or last updated); on a miss returns 0. */
 int fx_cache_get(fx_cache *c, uint64_t key, fx_time now, uint64_t *value, fx_time *stored);
 
+/* A hint that KEY will be looked up soon: starts loading the index slot
+ * where the lookup begins, so that the lookup does not wait for memory.
+ * Changes nothing else. */
+void fx_cache_prefetch(const fx_cache *c, uint64_t key);
+
 /* Insert KEY with VALUE of SIZE bytes at NOW, evicting as the policy says
  * until it fits; a key already held is updated in place (its size may
  * change). Returns 1 when admitted, 0 when SIZE exceeds the capacity, -1

@@ -112,7 +112,8 @@ typedef struct replay {
 
     fx_trace_rec rec; /* the next request, read ahead */
     int have_rec;
-    uint8_t *given; /* per node: the current line gives it */
+    uint8_t *given;        /* per node: the current line gives it */
+    fx_cache *entry_cache; /* the cache looked up first with the request key, or NULL */
 } replay;
 
 static request *request_get(replay *r)
@@ -467,6 +468,8 @@ static int read_ahead(replay *r)
         maybe_finish(r);
         return 0;
     }
+    if (r->entry_cache)
+        fx_cache_prefetch(r->entry_cache, r->rec.key_hash);
     r->res->total_requests++;
     if (r->opts->on_progress && (r->res->total_requests & 0xffff) == 0)
         r->opts->on_progress(r->opts->ctx, r->res->total_requests);
@@ -714,6 +717,8 @@ static fx_status setup(replay *r)
         if (cfg->has_lookup && !(rt->lookup_rng = fx_sim_rng(r->sim, name)))
             return FX_ENOMEM;
     }
+    if (arch->node_cache && arch->node_cache[svc->entry] != UINT32_MAX)
+        r->entry_cache = r->caches[arch->node_cache[svc->entry]].cache;
     if (arch->nprecompute) {
         r->pre = calloc(arch->nprecompute, sizeof *r->pre);
         r->demand_mean = calloc(svc->nnodes, sizeof *r->demand_mean);
