@@ -52,6 +52,7 @@ typedef struct node_slot {
     const char *name; /* NULL: an empty slot */
     uint32_t len;
     uint32_t index;
+    uint8_t plain; /* no '=', TAB or LF in the name: a field may match it whole */
 } node_slot;
 
 struct fx_trace_reader {
@@ -79,6 +80,7 @@ struct fx_trace_reader {
 
     fx_trace_field *fields;
     size_t fields_cap;
+    const node_slot **hint; /* per column: the node the previous line had there */
 
     uint64_t prev_t_us;
     int state; /* 0 reading, 1 ended, -1 failed (err says why) */
@@ -448,7 +450,8 @@ static int index_nodes(fx_trace_reader *r, const char *const *nodes, size_t nnod
     r->seen = calloc(nnodes ? nnodes : 1, sizeof *r->seen);
     r->fields_cap = nnodes < FX_TRACE_FIELDS_MAX ? nnodes : FX_TRACE_FIELDS_MAX;
     r->fields = malloc((r->fields_cap ? r->fields_cap : 1) * sizeof *r->fields);
-    if (!r->slots || !r->names || !r->name_list || !r->seen || !r->fields)
+    r->hint = calloc(r->fields_cap ? r->fields_cap : 1, sizeof *r->hint);
+    if (!r->slots || !r->names || !r->name_list || !r->seen || !r->fields || !r->hint)
         return fail_file(r, FX_ENOMEM, "out of memory");
     r->mask = size - 1;
     r->nnodes = nnodes;
@@ -465,8 +468,11 @@ static int index_nodes(fx_trace_reader *r, const char *const *nodes, size_t nnod
         size_t slot = (size_t)h & r->mask;
         while (r->slots[slot].name)
             slot = (slot + 1) & r->mask;
-        r->slots[slot] =
-            (node_slot){.hash = h, .name = dst, .len = (uint32_t)len, .index = (uint32_t)i};
+        r->slots[slot] = (node_slot){.hash = h,
+                                     .name = dst,
+                                     .len = (uint32_t)len,
+                                     .index = (uint32_t)i,
+                                     .plain = !strpbrk(dst, "=\t\n")};
         dst += len + 1;
 
         const char *sep = i ? ", " : "";
@@ -481,6 +487,17 @@ static int index_nodes(fx_trace_reader *r, const char *const *nodes, size_t nnod
 }
 
 /* ---- numbers ------------------------------------------------------------- */
+
+#define BYTES_ONES  0x0101010101010101ULL
+#define BYTES_HIGHS 0x8080808080808080ULL
+
+/* The bytes of X strictly between M and N, as their high bits (any bytes;
+ * 0 <= M <= 127, 0 <= N <= 128). */
+static inline uint64_t bytes_between(uint64_t x, unsigned m, unsigned n)
+{
+    uint64_t low = x & ~BYTES_HIGHS;
+    return (BYTES_ONES * (127 + n) - low) & ~x & (low + BYTES_ONES * (127 - m)) & BYTES_HIGHS;
+}
 
 /* Decimal digits at *PP into *V, *PP moved past them. Returns the number of
  * digits, or -1 when the value cannot be below 2^63 (more than 19
@@ -510,11 +527,40 @@ static const signed char hexval[256] = {
     ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
 }; /* digit value + 1; 0: not a hex digit */
 
+/* The 8 bytes at P as hexadecimal digits, all eight at once: 1 and *V when
+ * they all are digits, else 0. The same value as eight steps of hexval. */
+static inline int hex8(const unsigned char *p, uint64_t *v)
+{
+    uint64_t x;
+    memcpy(&x, p, 8);
+    uint64_t ok = bytes_between(x, '0' - 1, '9' + 1) | bytes_between(x, 'a' - 1, 'f' + 1) |
+                  bytes_between(x, 'A' - 1, 'F' + 1);
+    if (ok != BYTES_HIGHS)
+        return 0;
+    /* Digit values, one per byte, the first digit in the lowest byte. */
+    uint64_t d = (x & 0x0f0f0f0f0f0f0f0fULL) + 9 * ((x >> 6) & BYTES_ONES);
+    d = ((d << 4) | (d >> 8)) & 0x00ff00ff00ff00ffULL;
+    d = ((d << 8) | (d >> 16)) & 0x0000ffff0000ffffULL;
+    *v = ((d << 16) | (d >> 32)) & 0xffffffffULL;
+    return 1;
+}
+
 /* ---- records ------------------------------------------------------------- */
 
-/* Parse the request LINE (LINE[LEN] is '\n') into REC. Returns 1 or -1. */
-static int parse_record(fx_trace_reader *r, char *line, fx_trace_rec *rec)
+/* A[0..N) equals B[0..N): memcmp for the few bytes of a node name, without
+ * the call. */
+static inline int same_bytes(const char *a, const char *b, size_t n)
 {
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
+/* Parse the request LINE (LINE[LEN] is '\n') into REC. Returns 1 or -1. */
+static int parse_record(fx_trace_reader *r, char *line, size_t len, fx_trace_rec *rec)
+{
+    const unsigned char *line_end = (const unsigned char *)line + len;
     char q[QUOTE_MAX * 4 + 4];
     const char *p = line;
 
@@ -563,16 +609,24 @@ static int parse_record(fx_trace_reader *r, char *line, fx_trace_rec *rec)
     size_t nf = 0;
     for (unsigned col = 3; more; col++) {
         const char *f = p;
-        uint64_t nh = FNV_OFFSET;
-        while (*p != '=') {
-            unsigned char c = (unsigned char)*p;
-            if (c == '\t' || c == '\n')
-                return bad_field(r, "node=service_us[/bytes[/hash]]", col, f);
-            nh = (nh ^ c) * FNV_PRIME;
-            p++;
+        /* Lines repeat their columns: the node the previous line had here
+         * matches whole, or the name is scanned, hashed and looked up. */
+        const node_slot *s = nf < r->fields_cap ? r->hint[nf] : NULL;
+        if (s && (size_t)(line_end - (const unsigned char *)f) > s->len &&
+            same_bytes(f, s->name, s->len) && f[s->len] == '=') {
+            p += s->len;
+        } else {
+            uint64_t nh = FNV_OFFSET;
+            while (*p != '=') {
+                unsigned char c = (unsigned char)*p;
+                if (c == '\t' || c == '\n')
+                    return bad_field(r, "node=service_us[/bytes[/hash]]", col, f);
+                nh = (nh ^ c) * FNV_PRIME;
+                p++;
+            }
+            s = find_node(r, f, (size_t)(p - f), nh);
         }
         size_t nlen = (size_t)(p - f);
-        const node_slot *s = find_node(r, f, nlen, nh);
         if (!s) {
             if (r->nnodes == 0)
                 return fail_at(r, FX_EINVAL,
@@ -592,6 +646,8 @@ static int parse_record(fx_trace_reader *r, char *line, fx_trace_rec *rec)
             return fail_at(r, FX_ELIMIT, "expected at most %d node fields, found more",
                            FX_TRACE_FIELDS_MAX);
         r->seen[s->index] = r->line;
+        if (s->plain)
+            r->hint[nf] = s;
         fx_trace_field *fl = &r->fields[nf++];
         fl->node = s->index;
         fl->has_bytes = 0;
@@ -669,8 +725,12 @@ static int parse_record(fx_trace_reader *r, char *line, fx_trace_rec *rec)
             }
             if (*p == '/') {
                 p++;
-                uint64_t hv = 0;
+                uint64_t hv = 0, hi, lo;
                 const unsigned char *hp = (const unsigned char *)p;
+                if (line_end - hp >= 16 && hex8(hp, &hi) && hex8(hp + 8, &lo) && !hexval[hp[16]]) {
+                    hv = hi << 32 | lo; /* 16 digits, the usual hash */
+                    hp += 16;
+                }
                 while (hexval[*hp]) {
                     hv = (hv << 4) | (uint64_t)(hexval[*hp] - 1);
                     hp++;
@@ -789,7 +849,7 @@ int fx_trace_next(fx_trace_reader *r, fx_trace_rec *rec, fx_err *e)
                 continue;
             }
         }
-        if (parse_record(r, line, rec) < 0)
+        if (parse_record(r, line, len, rec) < 0)
             break;
         return 1;
     }
@@ -825,5 +885,6 @@ void fx_trace_close(fx_trace_reader *r)
     free(r->name_list);
     free(r->seen);
     free(r->fields);
+    free(r->hint);
     free(r);
 }

@@ -709,6 +709,112 @@ START_TEST(big_trace)
 }
 END_TEST
 
+/* Values of every length in every column, nodes in changing orders, hashes
+ * of 1 to 16 digits in either case: what the reader's shortcuts (whole
+ * numbers and hashes read several bytes at once, a column's node matched
+ * against the previous line's) must read exactly as byte by byte. */
+typedef struct want_field {
+    uint32_t node;
+    uint64_t us, bytes, hash;
+    int has_bytes, has_hash;
+} want_field;
+
+static uint64_t random_digits(fx_pcg32 *g, unsigned max_digits)
+{
+    unsigned n = 1 + fx_pcg32_bounded(g, max_digits);
+    uint64_t v = 0;
+    for (unsigned i = 0; i < n; i++)
+        v = v * 10 + fx_pcg32_bounded(g, 10);
+    return v;
+}
+
+START_TEST(fast_paths)
+{
+    enum { LINES = 3000 };
+    static want_field want[LINES][NNODES];
+    static size_t nwant[LINES];
+    static uint64_t want_t[LINES];
+    size_t cap = (size_t)LINES * 400, n = 0;
+    char *text = malloc(cap);
+    ck_assert_ptr_nonnull(text);
+    fx_pcg32 g;
+    fx_pcg32_seed(&g, 3, 7);
+    n += (size_t)sprintf(text, "#fluxotrace 1\n");
+    uint64_t t = 0;
+    for (size_t i = 0; i < LINES; i++) {
+        t += fx_pcg32_bounded(&g, 4) ? random_digits(&g, 9) : 0;
+        want_t[i] = t;
+        /* Leading zeros now and then: the value is the same. */
+        const char *zeros = fx_pcg32_bounded(&g, 8) ? "" : "000";
+        n += (size_t)sprintf(text + n, "%s%llu\tk%u", zeros, (unsigned long long)t,
+                             fx_pcg32_next(&g));
+        uint32_t order[NNODES] = {0, 1, 2, 3};
+        if (i % 3 == 0) /* a column's node changes from line to line */
+            for (uint32_t j = NNODES - 1; j > 0; j--) {
+                uint32_t k = fx_pcg32_bounded(&g, j + 1), x = order[j];
+                order[j] = order[k];
+                order[k] = x;
+            }
+        size_t nf = fx_pcg32_bounded(&g, NNODES + 1);
+        nwant[i] = nf;
+        for (size_t j = 0; j < nf; j++) {
+            want_field *w = &want[i][j];
+            w->node = order[j];
+            w->us = random_digits(&g, 12);
+            w->has_bytes = fx_pcg32_bounded(&g, 4) != 0;
+            w->bytes = w->has_bytes ? random_digits(&g, 18) : 0;
+            w->has_hash = w->has_bytes && fx_pcg32_bounded(&g, 4) != 0;
+            unsigned hex = 1 + fx_pcg32_bounded(&g, 16);
+            w->hash = ((uint64_t)fx_pcg32_next(&g) << 32 | fx_pcg32_next(&g)) >> (64 - 4 * hex);
+            n += (size_t)sprintf(text + n, "\t%s=%llu", nodes[w->node], (unsigned long long)w->us);
+            if (w->has_bytes)
+                n += (size_t)sprintf(text + n, "/%llu", (unsigned long long)w->bytes);
+            if (w->has_hash)
+                n += (size_t)sprintf(text + n, fx_pcg32_bounded(&g, 2) ? "/%0*llx" : "/%0*llX",
+                                     (int)hex, (unsigned long long)w->hash);
+        }
+        text[n++] = '\n';
+    }
+    n--; /* the last line without its LF */
+    const char *path = put_file("fast.trace", text, n);
+    free(text);
+
+    fx_trace_reader *r = open_ok(path);
+    fx_trace_rec rec;
+    fx_err e = {0};
+    for (size_t i = 0; i < LINES; i++) {
+        ck_assert_int_eq(fx_trace_next(r, &rec, &e), 1);
+        ck_assert_int_eq(rec.t, (fx_time)want_t[i] * FX_US);
+        ck_assert_uint_eq(rec.nfields, nwant[i]);
+        for (size_t j = 0; j < nwant[i]; j++) {
+            const want_field *w = &want[i][j];
+            assert_field(&rec.fields[j], w->node, (fx_time)w->us * FX_US, w->has_bytes, w->bytes,
+                         w->has_hash, w->hash);
+        }
+    }
+    ck_assert_int_eq(fx_trace_next(r, &rec, &e), 0);
+    fx_trace_close(r);
+
+    /* A node name holding '=' is never matched whole: "a=b=5" is node "a"
+     * with the service time "b=5", on any line. */
+    static const char *const eq_nodes[] = {"a=b", "a"};
+    static const char eq[] = H "1\tk\ta=b=5\n";
+    fx_trace_reader *q = NULL;
+    ck_assert_int_eq(fx_trace_open(put_file("eq.trace", eq, sizeof eq - 1), eq_nodes, 2, &q, &e),
+                     FX_OK);
+    ck_assert_int_eq(fx_trace_next(q, &rec, &e), -1);
+    ck_assert_msg(strstr(e.msg, ":2: expected a service time in microseconds") != NULL, "%s",
+                  e.msg);
+    fx_trace_close(q);
+
+    /* A node of the previous line's column that is only a prefix here. */
+    static const char prefix[] = H "1\tk\tparse=1\n2\tk\tparsed=1\n";
+    assert_error(prefix, sizeof prefix - 1,
+                 ":3: expected a node name (one of: parse, geocode, forecast, render) in column "
+                 "3, found \"parsed\"");
+}
+END_TEST
+
 TCase *fx_tcase_trace_reader(void)
 {
     TCase *tc = tcase_create("trace_reader");
@@ -728,6 +834,7 @@ TCase *fx_tcase_trace_reader(void)
     tcase_add_test(tc, bad_node_names);
     tcase_add_test(tc, unreadable);
     tcase_add_test(tc, big_trace);
+    tcase_add_test(tc, fast_paths);
     return tc;
 }
 
