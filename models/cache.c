@@ -403,6 +403,13 @@ void fx_cache_prefetch(const fx_cache *c, uint64_t key)
     __builtin_prefetch(&c->index.slots[index_home(&c->index, key)]);
 }
 
+void fx_cache_prefetch_entry(const fx_cache *c, uint64_t key)
+{
+    const fx_cache_entry *e = fx_cache_index_find(&c->index, key);
+    if (e)
+        __builtin_prefetch(e);
+}
+
 /* Evict until the bytes held are at most the capacity less NEED. An entry
  * equal to KEEP is not dropped but returned, unlinked, for the caller to
  * insert again. */

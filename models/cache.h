@@ -66,6 +66,10 @@ int fx_cache_get(fx_cache *c, uint64_t key, fx_time now, uint64_t *value, fx_tim
  * Changes nothing else. */
 void fx_cache_prefetch(const fx_cache *c, uint64_t key);
 
+/* The next step, once the slot has had time to arrive: finds KEY's entry
+ * and starts loading it, for the lookup that follows. Changes nothing. */
+void fx_cache_prefetch_entry(const fx_cache *c, uint64_t key);
+
 /* Insert KEY with VALUE of SIZE bytes at NOW, evicting as the policy says
  * until it fits; a key already held is updated in place (its size may
  * change). Returns 1 when admitted, 0 when SIZE exceeds the capacity, -1

@@ -48,6 +48,21 @@ typedef struct request {
 
 #define REQUEST_SLAB 256
 
+/* Requests parsed ahead of the one arriving next. Reading the trace a few
+ * lines early lets the entry cache's index slot and then its entry be
+ * loaded before the lookup needs them. Only the reading moves: a request
+ * read ahead counts and reports (a read error too) when it comes next. */
+#define AHEAD 4
+
+/* A request read ahead: what fx_trace_next returned, with its own copy of
+ * the fields (the reader's buffers last until its next call only). */
+typedef struct ahead_rec {
+    int got; /* 1 a request, 0 the end, -1 an error (read_err says which) */
+    fx_trace_rec rec;
+    uint64_t part_key; /* when the entry is partitioned; rec.key is not kept */
+    fx_trace_field *fields;
+} ahead_rec;
+
 typedef struct slab {
     struct slab *next;
 } slab;
@@ -111,7 +126,12 @@ typedef struct replay {
     int measuring;
 
     fx_trace_rec rec; /* the next request, read ahead */
+    uint64_t rec_part_key;
     int have_rec;
+    ahead_rec ahead[AHEAD + 1]; /* a ring: rec's fields, then the next ones */
+    unsigned ahead_first, ahead_count;
+    int ahead_done;        /* the reader has ended or failed: read no more */
+    fx_err read_err;       /* the reader's error, reported when its turn comes */
     uint8_t *given;        /* per node: the current line gives it */
     fx_cache *entry_cache; /* the cache looked up first with the request key, or NULL */
 } replay;
@@ -455,11 +475,39 @@ static fx_time arrival_time(const replay *r)
     return t < r->sim->now ? r->sim->now : t; /* rounding never reorders */
 }
 
+/* Read the trace into the ring until it holds AHEAD requests beyond the
+ * one in use, or the reader has ended. */
+static void fill_ahead(replay *r)
+{
+    while (!r->ahead_done && r->ahead_count < AHEAD) {
+        ahead_rec *a = &r->ahead[(r->ahead_first + r->ahead_count) % (AHEAD + 1)];
+        fx_trace_field *fields = a->fields;
+        a->got = fx_trace_next(r->trace, &a->rec, &r->read_err);
+        r->ahead_count++;
+        if (a->got <= 0) {
+            r->ahead_done = 1;
+            return;
+        }
+        memcpy(fields, a->rec.fields, a->rec.nfields * sizeof *fields);
+        a->rec.fields = fields;
+        if (r->entry_partitioned)
+            a->part_key = fx_partition_key(a->rec.key, a->rec.key_len);
+        a->rec.key = NULL;
+        if (r->entry_cache)
+            fx_cache_prefetch(r->entry_cache, a->rec.key_hash);
+    }
+}
+
 /* Read the next request ahead; returns 1 when there is one. */
 static int read_ahead(replay *r)
 {
-    int got = fx_trace_next(r->trace, &r->rec, r->err);
+    fill_ahead(r);
+    ahead_rec *a = &r->ahead[r->ahead_first];
+    r->ahead_first = (r->ahead_first + 1) % (AHEAD + 1);
+    r->ahead_count--;
+    int got = a->got;
     if (got < 0) {
+        *r->err = r->read_err;
         fail(r, r->err->code ? r->err->code : FX_EINVAL);
         return 0;
     }
@@ -468,8 +516,15 @@ static int read_ahead(replay *r)
         maybe_finish(r);
         return 0;
     }
-    if (r->entry_cache)
-        fx_cache_prefetch(r->entry_cache, r->rec.key_hash);
+    r->rec = a->rec;
+    r->rec_part_key = a->part_key;
+    if (r->entry_cache && r->ahead_count > 0) {
+        /* The request after this one: its slot was asked for when it was
+         * read; now its entry. */
+        const ahead_rec *next = &r->ahead[r->ahead_first];
+        if (next->got > 0)
+            fx_cache_prefetch_entry(r->entry_cache, next->rec.key_hash);
+    }
     r->res->total_requests++;
     if (r->opts->on_progress && (r->res->total_requests & 0xffff) == 0)
         r->opts->on_progress(r->opts->ctx, r->res->total_requests);
@@ -492,7 +547,7 @@ static int start_request(replay *r)
     q->arrived = sim->now;
     q->key_hash = rec->key_hash;
     if (r->entry_partitioned)
-        q->part_key = fx_partition_key(rec->key, rec->key_len);
+        q->part_key = r->rec_part_key;
     q->pending = r->nsync;
     q->alive = svc->nnodes;
     q->refresh = -1;
@@ -626,6 +681,8 @@ static void replay_free(replay *r)
     free(r->pre);
     free(r->sync);
     free(r->given);
+    for (unsigned i = 0; i <= AHEAD; i++)
+        free(r->ahead[i].fields);
     free(r->demand_mean);
     free(r->demand_n);
     slab *s = r->slabs;
@@ -665,6 +722,10 @@ static fx_status setup(replay *r)
     r->tier = calloc(arch->npools, sizeof *r->tier);
     r->profile_rng = calloc(svc->nnodes, sizeof *r->profile_rng);
     r->given = calloc(svc->nnodes, 1);
+    size_t max_fields = svc->nnodes < FX_TRACE_FIELDS_MAX ? svc->nnodes : FX_TRACE_FIELDS_MAX;
+    for (unsigned i = 0; i <= AHEAD; i++)
+        if (!(r->ahead[i].fields = malloc((max_fields ? max_fields : 1) * sizeof(fx_trace_field))))
+            return FX_ENOMEM;
     r->sync = calloc(svc->nnodes, 1);
     r->caches = calloc(arch->ncaches ? arch->ncaches : 1, sizeof *r->caches);
     if (!res->hist || !res->pools || !res->caches || !r->sim || !r->tier || !r->profile_rng ||
