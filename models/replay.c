@@ -54,8 +54,8 @@ typedef struct request {
  * read ahead counts and reports (a read error too) when it comes next. */
 #define AHEAD 4
 
-/* A request read ahead: what fx_trace_next returned, with its own copy of
- * the fields (the reader's buffers last until its next call only). */
+/* A request read ahead: what fx_trace_next_to returned, with its fields in
+ * an array of its own (the reader's key lasts until its next call only). */
 typedef struct ahead_rec {
     int got; /* 1 a request, 0 the end, -1 an error (read_err says which) */
     fx_trace_rec rec;
@@ -481,15 +481,12 @@ static void fill_ahead(replay *r)
 {
     while (!r->ahead_done && r->ahead_count < AHEAD) {
         ahead_rec *a = &r->ahead[(r->ahead_first + r->ahead_count) % (AHEAD + 1)];
-        fx_trace_field *fields = a->fields;
-        a->got = fx_trace_next(r->trace, &a->rec, &r->read_err);
+        a->got = fx_trace_next_to(r->trace, &a->rec, a->fields, &r->read_err);
         r->ahead_count++;
         if (a->got <= 0) {
             r->ahead_done = 1;
             return;
         }
-        memcpy(fields, a->rec.fields, a->rec.nfields * sizeof *fields);
-        a->rec.fields = fields;
         if (r->entry_partitioned)
             a->part_key = fx_partition_key(a->rec.key, a->rec.key_len);
         a->rec.key = NULL;

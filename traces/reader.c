@@ -861,6 +861,15 @@ int fx_trace_next(fx_trace_reader *r, fx_trace_rec *rec, fx_err *e)
     return 0;
 }
 
+int fx_trace_next_to(fx_trace_reader *r, fx_trace_rec *rec, fx_trace_field *fields, fx_err *e)
+{
+    fx_trace_field *own = r->fields;
+    r->fields = fields;
+    int got = fx_trace_next(r, rec, e);
+    r->fields = own;
+    return got;
+}
+
 const char *fx_trace_service(const fx_trace_reader *r)
 {
     return r->service;

@@ -81,6 +81,12 @@ fx_status fx_trace_open(const char *path, const char *const *nodes, size_t nnode
  * calls return the same. */
 int fx_trace_next(fx_trace_reader *r, fx_trace_rec *rec, fx_err *e);
 
+/* fx_trace_next, but the fields are written to FIELDS (room for as many
+ * fields as there are node names, or FX_TRACE_FIELDS_MAX if fewer), which
+ * the caller keeps as long as it likes; the key still lasts until the next
+ * call only. For reading a few requests ahead without copying. */
+int fx_trace_next_to(fx_trace_reader *r, fx_trace_rec *rec, fx_trace_field *fields, fx_err *e);
+
 /* The "#service" header's value, or NULL when the trace has none. */
 const char *fx_trace_service(const fx_trace_reader *r);
 
