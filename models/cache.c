@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "models/cache_policy.h"
 #include "sim/pcg.h"
@@ -23,6 +24,31 @@ struct fx_cache {
     uint64_t ghosts; /* ghost entries indexed (see cache_policy.h) */
     uint64_t allocs;
 };
+
+/* ---- large arrays ---------------------------------------------------------- */
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+/* SIZE bytes for a large array (the index, a big slab of entries), zeroed
+ * when ZERO; free() releases it. Lookups land at random in these arrays, so
+ * one of 2 MiB or more goes on huge pages where the system allows them
+ * (madvise): a 4 KiB page per lookup would miss the TLB nearly every time. */
+static void *big_alloc(size_t size, int zero)
+{
+#ifdef MADV_HUGEPAGE
+    if (size >= HUGE_PAGE && size <= SIZE_MAX - HUGE_PAGE) {
+        size_t rounded = (size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+        void *p;
+        if (posix_memalign(&p, HUGE_PAGE, rounded) != 0)
+            return NULL;
+        (void)madvise(p, rounded, MADV_HUGEPAGE); /* only a hint */
+        if (zero)
+            memset(p, 0, size);
+        return p;
+    }
+#endif
+    return zero ? calloc(1, size) : malloc(size);
+}
 
 /* ---- pool ----------------------------------------------------------------- */
 
@@ -68,7 +94,7 @@ static fx_status pool_grow(fx_cache_pool *p)
     size_t n = p->next_slab;
     if (n > (SIZE_MAX - sizeof(slab_header) - POOL_ALIGN) / p->objsize)
         return FX_ENOMEM;
-    char *s = malloc(sizeof(slab_header) + POOL_ALIGN + n * p->objsize);
+    char *s = big_alloc(sizeof(slab_header) + POOL_ALIGN + n * p->objsize, 0);
     if (!s)
         return FX_ENOMEM;
     ++*p->allocs;
@@ -156,7 +182,7 @@ fx_status fx_cache_index_reserve(fx_cache_index *x, size_t n)
             return FX_ENOMEM;
         want *= 2;
     }
-    fx_cache_slot *ns = calloc(want, sizeof *ns);
+    fx_cache_slot *ns = big_alloc(want * sizeof *ns, 1);
     if (!ns)
         return FX_ENOMEM;
     ++*x->allocs;
