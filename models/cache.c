@@ -401,11 +401,21 @@ void fx_cache_forget(fx_cache *c, fx_cache_entry *e)
     release(c, e);
 }
 
+/* A put is likely to follow a miss: start loading the index slot of the
+ * entry it would evict (whose line make_room asked for). */
+static void prefetch_victim(const fx_cache *c)
+{
+    const fx_cache_entry *v = c->policy->peek ? c->policy->peek(c->state) : NULL;
+    if (v)
+        __builtin_prefetch(&c->index.slots[index_home(&c->index, v->key)]);
+}
+
 int fx_cache_get(fx_cache *c, uint64_t key, fx_time now, uint64_t *value, fx_time *stored)
 {
     fx_cache_entry *e = fx_cache_index_find(&c->index, key);
     if (!e || e->ghost) {
         c->st.misses++;
+        prefetch_victim(c);
         return 0;
     }
     if (c->ttl > 0 && now - e->stored > c->ttl) {
@@ -459,6 +469,12 @@ static fx_cache_entry *make_room(fx_cache *c, uint64_t need, fx_cache_entry *kee
         } else {
             drop(c, v);
         }
+    }
+    /* The next victim: its line, for the next eviction's look at its key. */
+    if (c->policy->peek) {
+        const fx_cache_entry *next = c->policy->peek(c->state);
+        if (next)
+            __builtin_prefetch(next);
     }
     return aside;
 }

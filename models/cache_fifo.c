@@ -25,6 +25,11 @@ static void fifo_resize(void *state, fx_cache_entry *e, uint64_t old_size)
     s->list.bytes = s->list.bytes - old_size + e->size;
 }
 
+static fx_cache_entry *fifo_peek(void *state)
+{
+    return ((fifo *)state)->list.back;
+}
+
 static fx_cache_entry *fifo_evict(void *state)
 {
     fifo *s = state;
@@ -47,5 +52,6 @@ const fx_cache_policy fx_cache_fifo = {
     .access = fifo_access,
     .resize = fifo_resize,
     .evict = fifo_evict,
+    .peek = fifo_peek,
     .remove = fifo_remove,
 };

@@ -42,6 +42,11 @@ static void lru_remove(void *state, fx_cache_entry *e)
     fx_cache_list_unlink(&((lru *)state)->list, e);
 }
 
+static fx_cache_entry *lru_peek(void *state)
+{
+    return ((lru *)state)->list.back;
+}
+
 const fx_cache_policy fx_cache_lru = {
     .name = "lru",
     .summary = "least recently used",
@@ -51,4 +56,5 @@ const fx_cache_policy fx_cache_lru = {
     .resize = lru_resize,
     .evict = lru_evict,
     .remove = lru_remove,
+    .peek = lru_peek,
 };

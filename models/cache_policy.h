@@ -91,6 +91,10 @@ struct fx_cache_policy {
     /* Unlink E, which is not a victim: an expired or removed entry, or a
      * ghost (then clear e->ghost too). */
     void (*remove)(void *state, fx_cache_entry *e);
+    /* The entry evict() would choose now, left in place, or NULL; only a
+     * hint for loading it early (a policy whose choice depends on more
+     * than one entry leaves this NULL). May be NULL. */
+    fx_cache_entry *(*peek)(void *state);
 };
 
 /* ---- common building blocks for policies -------------------------------- */
