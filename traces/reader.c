@@ -1,7 +1,8 @@
 /* reader.c - reading a trace as a stream (see trace.h and doc/formats.md).
  *
- * The file goes through zlib, which passes plain text through unchanged, in
- * large chunks into one buffer; lines are split with memchr and parsed in
+ * The file goes through zlib in large chunks into one buffer (a plain
+ * regular file is read directly, saving zlib's copy of it; standard input
+ * and gzip go through zlib); lines are split with memchr and parsed in
  * place, once, by hand. Nothing is allocated per line: the buffer grows only
  * when a line longer than it appears, and never beyond FX_TRACE_LINE_MAX.
  *
@@ -59,7 +60,8 @@ struct fx_trace_reader {
     char *path;        /* as given */
     const char *where; /* the name messages use */
     char *service;     /* the "#service" value, or NULL */
-    gzFile gz;
+    gzFile gz;         /* NULL when the file is read directly (fd) */
+    int fd;            /* a plain (not gzip) regular file: read without zlib, else -1 */
 
     char *buf;  /* buf[pos..end) is read but not yet taken */
     size_t cap; /* bytes in buf; one is always kept for a sentinel */
@@ -190,6 +192,22 @@ static int refill(fx_trace_reader *r)
             return fail_file(r, FX_ENOMEM, "out of memory");
         r->buf = nbuf;
         r->cap = ncap;
+    }
+    if (r->fd >= 0) {
+        ssize_t got;
+        do
+            got = read(r->fd, r->buf + r->end, r->cap - 1 - r->end);
+        while (got < 0 && errno == EINTR);
+        if (got < 0)
+            return fail_file(r, FX_EIO, "cannot read: %s", strerror(errno));
+        if (got == 0) {
+            r->at_eof = 1;
+            return 0;
+        }
+        if (!r->nul_seen && memchr(r->buf + r->end, '\0', (size_t)got))
+            r->nul_seen = 1;
+        r->end += (size_t)got;
+        return 0;
     }
     int n = gzread(r->gz, r->buf + r->end, (unsigned)(r->cap - 1 - r->end));
     if (n < 0) {
@@ -778,6 +796,7 @@ fx_status fx_trace_open(const char *path, const char *const *nodes, size_t nnode
     fx_trace_reader *r = calloc(1, sizeof *r);
     if (!r)
         return fx_err_set(e, FX_ENOMEM, "out of memory");
+    r->fd = -1;
     r->path = strdup(path);
     r->cap = CHUNK;
     r->buf = malloc(r->cap);
@@ -798,18 +817,28 @@ fx_status fx_trace_open(const char *path, const char *const *nodes, size_t nnode
         goto failed;
     }
     struct stat sb;
-    if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    int have_stat = fstat(fd, &sb) == 0;
+    if (have_stat && S_ISDIR(sb.st_mode)) {
         close(fd);
         fail_file(r, FX_EIO, "expected a file, found a directory");
         goto failed;
     }
-    r->gz = gzdopen(fd, "rb");
-    if (!r->gz) {
-        close(fd);
-        fail_file(r, FX_ENOMEM, "out of memory");
-        goto failed;
+    /* A regular file that does not start as gzip does (1f 8b) is read
+     * directly: zlib would pass it through unchanged, at the cost of a copy
+     * of every byte. Standard input always goes through zlib. */
+    unsigned char magic[2];
+    if (!is_stdin && have_stat && S_ISREG(sb.st_mode) &&
+        !(pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b)) {
+        r->fd = fd;
+    } else {
+        r->gz = gzdopen(fd, "rb");
+        if (!r->gz) {
+            close(fd);
+            fail_file(r, FX_ENOMEM, "out of memory");
+            goto failed;
+        }
+        gzbuffer(r->gz, CHUNK);
     }
-    gzbuffer(r->gz, CHUNK);
     if (read_headers(r) < 0)
         goto failed;
     *out = r;
@@ -886,6 +915,8 @@ void fx_trace_close(fx_trace_reader *r)
         return;
     if (r->gz)
         gzclose(r->gz);
+    if (r->fd >= 0)
+        close(r->fd);
     free(r->path);
     free(r->service);
     free(r->buf);
