@@ -86,6 +86,8 @@ typedef struct cache_rt {
     fx_cache *cache;
     uint8_t *inside; /* per node */
     uint32_t ninside, nsync_inside;
+    uint32_t *skipped; /* the nodes inside but the last, ascending: a hit finishes them */
+    uint32_t nskipped;
     gsl_rng *lookup_rng;
     precompute *pre; /* the precompute job refreshing it, or NULL */
     uint64_t stale_hits, refreshes;
@@ -284,9 +286,8 @@ static void cache_hit(replay *r, request *q, uint32_t c, uint64_t value)
     to->hash = value;
     /* The subgraph's nodes count as finished. Its last node's successors
      * receive the output from the cache's pool. */
-    for (uint32_t n = 0; n < r->svc->nnodes; n++)
-        if (rt->inside[n] && n != cfg->to)
-            node_finished(r, q, n);
+    for (uint32_t i = 0; i < rt->nskipped; i++)
+        node_finished(r, q, rt->skipped[i]);
     q->alive++; /* hold the block while the outputs go out */
     outputs_ready(r, q, cfg->to, cfg->pool);
     node_finished(r, q, cfg->to);
@@ -553,7 +554,7 @@ static int start_request(replay *r)
     if (q->measured)
         r->res->requests++;
 
-    memset(r->given, 0, svc->nnodes);
+    /* given[] is all zero here: the loop over the nodes clears it. */
     for (size_t i = 0; i < rec->nfields; i++) {
         const fx_trace_field *f = &rec->fields[i];
         node_state *ns = &q->ns[f->node];
@@ -578,10 +579,12 @@ static int start_request(replay *r)
         ns->job.tag = n;
         ns->waiting = node->npred;
         ns->done = 0;
-        if (r->given[n]) {
+        uint8_t given = r->given[n];
+        r->given[n] = 0;
+        if (given) {
             if (!ns->traced) /* no content identity given: a function of the key */
                 ns->hash = fx_mix64(q->key_hash ^ ((uint64_t)n << 32));
-            if (r->given[n] == 1)
+            if (given == 1)
                 continue;
         }
         if (!node->has_profile) {
@@ -589,12 +592,13 @@ static int start_request(replay *r)
                        "%s:%llu: expected a service time for node \"%s\" (it has no profile in "
                        "%s), found none",
                        fx_trace_path(r->trace), (unsigned long long)rec->line, node->id, svc->path);
+            memset(r->given, 0, svc->nnodes);
             request_put(r, q);
             fail(r, FX_EINVAL);
             return 0;
         }
         ns->job.demand = fx_dist_sample(&node->profile, r->profile_rng[n]);
-        if (r->given[n])
+        if (given)
             continue; /* size and hash come from the line */
         ns->bytes = node->has_out_bytes ? node->out_bytes : 0;
         ns->traced = 0;
@@ -663,6 +667,7 @@ static void replay_free(replay *r)
         for (uint32_t c = 0; c < a->ncaches; c++) {
             fx_cache_free(r->caches[c].cache);
             free(r->caches[c].inside);
+            free(r->caches[c].skipped);
             gsl_rng_free(r->caches[c].lookup_rng);
         }
     if (r->pre)
@@ -764,12 +769,15 @@ static fx_status setup(replay *r)
                            &e) != FX_OK)
             return e.code;
         fx_cache_set_ttl(rt->cache, cfg->ttl);
-        if (!(rt->inside = calloc(svc->nnodes, 1)))
+        if (!(rt->inside = calloc(svc->nnodes, 1)) ||
+            !(rt->skipped = calloc(svc->nnodes, sizeof *rt->skipped)))
             return FX_ENOMEM;
         fx_placement_nodes(svc, cfg->from, cfg->to, rt->inside);
         for (uint32_t n = 0; n < svc->nnodes; n++) {
             rt->ninside += rt->inside[n];
             rt->nsync_inside += rt->inside[n] && r->sync[n];
+            if (rt->inside[n] && n != cfg->to)
+                rt->skipped[rt->nskipped++] = n;
         }
         snprintf(name, sizeof name, "cache:%s", cfg->id);
         if (cfg->has_lookup && !(rt->lookup_rng = fx_sim_rng(r->sim, name)))

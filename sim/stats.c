@@ -85,11 +85,8 @@ void fx_batch_init(fx_batch *b)
     b->size = 1;
 }
 
-void fx_batch_add(fx_batch *b, double x)
+void fx_batch_close(fx_batch *b)
 {
-    b->current += x;
-    if (++b->in_current < b->size)
-        return;
     b->sums[b->nbatches++] = b->current;
     b->current = 0;
     b->in_current = 0;

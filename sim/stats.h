@@ -111,7 +111,18 @@ typedef struct fx_batch {
 } fx_batch;
 
 void fx_batch_init(fx_batch *b);
-void fx_batch_add(fx_batch *b, double x);
+
+/* Close the open batch (fx_batch_add does when it is full). */
+void fx_batch_close(fx_batch *b);
+
+/* Add X: the open batch's sum, closed when full. Inline, since it runs once
+ * per simulated request; the closing is out of line. */
+static inline void fx_batch_add(fx_batch *b, double x)
+{
+    b->current += x;
+    if (++b->in_current >= b->size)
+        fx_batch_close(b);
+}
 
 /* Mean of the closed batches and the half-width of its two-sided LEVEL
  * confidence interval (Student t with nbatches-1 degrees of freedom).
