@@ -625,6 +625,7 @@ static int parse_record(fx_trace_reader *r, char *line, size_t len, fx_trace_rec
 
     /* Columns 3...: node=svc[/bytes[/hash]]. */
     size_t nf = 0;
+    uint64_t line_service = 0; /* the line's service times so far, each <= 2^62 */
     for (unsigned col = 3; more; col++) {
         const char *f = p;
         /* Lines repeat their columns: the node the previous line had here
@@ -720,6 +721,14 @@ static int parse_record(fx_trace_reader *r, char *line, size_t len, fx_trace_rec
                            "column %u, found \"%s\"",
                            col, quote(q, f, token_len(f)));
         fl->service = (fx_time)ns;
+        /* A request's work runs one node after another: past 2^62 ns in
+         * all, its latency would overflow the clock. */
+        line_service += ns;
+        if (line_service > VALUE_MAX)
+            return fail_at(r, FX_ELIMIT,
+                           "expected the service times of one line to sum to at most 2^62 ns "
+                           "(146 years), found more by column %u",
+                           col);
 
     after_service:
         if (*p == '/') {
