@@ -1,8 +1,8 @@
 /* reader.c - reading a trace as a stream (see trace.h and doc/formats.md).
  *
- * The file goes through zlib in large chunks into one buffer (a plain
- * regular file is read directly, saving zlib's copy of it; standard input
- * and gzip go through zlib); lines are split with memchr and parsed in
+ * The file is read in large chunks into one buffer: plain text directly,
+ * gzip (1f 8b first) through zlib's inflate, member after member, anything
+ * else after the last member an error; lines are split with memchr and parsed in
  * place, once, by hand. Nothing is allocated per line: the buffer grows only
  * when a line longer than it appears, and never beyond FX_TRACE_LINE_MAX.
  *
@@ -57,11 +57,14 @@ typedef struct node_slot {
 } node_slot;
 
 struct fx_trace_reader {
-    char *path;        /* as given */
-    const char *where; /* the name messages use */
-    char *service;     /* the "#service" value, or NULL */
-    gzFile gz;         /* NULL when the file is read directly (fd) */
-    int fd;            /* a plain (not gzip) regular file: read without zlib, else -1 */
+    char *path;         /* as given */
+    const char *where;  /* the name messages use */
+    char *service;      /* the "#service" value, or NULL */
+    int fd;             /* the file (0 for standard input), or -1 */
+    z_stream *zs;       /* gzip: the inflater, NULL for plain text */
+    unsigned char *zin; /* gzip: compressed bytes read, zs->next_in points into it */
+    int member_end;     /* gzip: the last member ended, and nothing followed yet */
+    uint64_t zin_off;   /* gzip: compressed bytes before zin */
 
     char *buf;  /* buf[pos..end) is read but not yet taken */
     size_t cap; /* bytes in buf; one is always kept for a sentinel */
@@ -172,6 +175,125 @@ static int bad_field(fx_trace_reader *r, const char *what, unsigned col, const c
 
 /* ---- lines --------------------------------------------------------------- */
 
+/* Read up to LEN compressed bytes after those in R->zin. Returns how many,
+ * 0 at the end of the file, or -1 on error. */
+static ssize_t read_compressed(fx_trace_reader *r)
+{
+    z_stream *zs = r->zs;
+    size_t keep = zs->avail_in;
+    if (keep && zs->next_in != r->zin)
+        memmove(r->zin, zs->next_in, keep);
+    r->zin_off += (uint64_t)(zs->next_in - r->zin);
+    ssize_t got;
+    do
+        got = read(r->fd, r->zin + keep, CHUNK - keep);
+    while (got < 0 && errno == EINTR);
+    if (got < 0)
+        return fail_file(r, FX_EIO, "cannot read: %s", strerror(errno));
+    zs->next_in = r->zin;
+    zs->avail_in = (uInt)(keep + (size_t)got);
+    return got;
+}
+
+/* Inflate more of a gzip file into the buffer; members one after another
+ * are one text (as gzip -d reads them), and anything else after a member
+ * is an error rather than ignored. Returns 0, or -1 on error. */
+static int inflate_more(fx_trace_reader *r)
+{
+    z_stream *zs = r->zs;
+    zs->next_out = (Bytef *)r->buf + r->end;
+    zs->avail_out = (uInt)(r->cap - 1 - r->end);
+    while (zs->avail_out == r->cap - 1 - r->end) {
+        if (zs->avail_in < 2) {
+            ssize_t got = read_compressed(r);
+            if (got < 0)
+                return -1;
+            if (got == 0 && zs->avail_in == 0) {
+                if (r->member_end) {
+                    r->at_eof = 1;
+                    return 0;
+                }
+                return fail_file(r, FX_EINVAL, "truncated gzip stream (it ends after line %llu)",
+                                 (unsigned long long)r->line);
+            }
+        }
+        if (r->member_end) {
+            /* What follows a member: another one (1f 8b), or nothing. */
+            if (zs->avail_in < 2 || zs->next_in[0] != 0x1f || zs->next_in[1] != 0x8b)
+                return fail_file(
+                    r, FX_EINVAL,
+                    "expected another gzip member or the end of the file after "
+                    "the gzip stream, found other bytes at offset %llu",
+                    (unsigned long long)(r->zin_off + (uint64_t)(zs->next_in - r->zin)));
+            if (inflateReset(zs) != Z_OK)
+                return fail_file(r, FX_ENOMEM, "out of memory");
+            r->member_end = 0;
+        }
+        uInt before = zs->avail_in;
+        int zr = inflate(zs, Z_NO_FLUSH);
+        if (zr == Z_STREAM_END) {
+            r->member_end = 1;
+        } else if (zr == Z_MEM_ERROR) {
+            return fail_file(r, FX_ENOMEM, "out of memory");
+        } else if (zr == Z_DATA_ERROR || zr == Z_NEED_DICT || zr == Z_STREAM_ERROR) {
+            return fail_file(r, FX_EINVAL, "expected a valid gzip stream, found a corrupt one (%s)",
+                             zs->msg ? zs->msg : "bad data");
+        } else if (zr == Z_BUF_ERROR && before == zs->avail_in) {
+            /* No progress: inflate wants more input than is here. */
+            ssize_t got = read_compressed(r);
+            if (got < 0)
+                return -1;
+            if (got == 0)
+                return fail_file(r, FX_EINVAL, "truncated gzip stream (it ends after line %llu)",
+                                 (unsigned long long)r->line);
+        }
+    }
+    size_t n = (size_t)((char *)zs->next_out - (r->buf + r->end));
+    if (!r->nul_seen && memchr(r->buf + r->end, '\0', n))
+        r->nul_seen = 1;
+    r->end += n;
+    return 0;
+}
+
+/* Gzip or plain text: the first two bytes tell (1f 8b). Plain text is
+ * read straight into the buffer, gzip through an inflater of our own, so
+ * that bytes after the last member are an error, not silently dropped as
+ * gzread drops them. Returns 0, or -1 on error. */
+static int sniff_gzip(fx_trace_reader *r)
+{
+    size_t n = 0;
+    while (n < 2) {
+        ssize_t got = read(r->fd, r->buf + n, 2 - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return fail_file(r, FX_EIO, "cannot read: %s", strerror(errno));
+        if (got == 0)
+            break;
+        n += (size_t)got;
+    }
+    if (n < 2 || (unsigned char)r->buf[0] != 0x1f || (unsigned char)r->buf[1] != 0x8b) {
+        r->end = n;
+        if (memchr(r->buf, '\0', n))
+            r->nul_seen = 1;
+        return 0;
+    }
+    r->zs = calloc(1, sizeof *r->zs);
+    r->zin = malloc(CHUNK);
+    if (!r->zs || !r->zin)
+        return fail_file(r, FX_ENOMEM, "out of memory");
+    /* 15 + 16: a gzip wrapper, its header and CRC checked. */
+    if (inflateInit2(r->zs, 15 + 16) != Z_OK) {
+        free(r->zs);
+        r->zs = NULL;
+        return fail_file(r, FX_ENOMEM, "out of memory");
+    }
+    memcpy(r->zin, r->buf, 2);
+    r->zs->next_in = r->zin;
+    r->zs->avail_in = 2;
+    return 0;
+}
+
 /* Read more of the file into the buffer. Returns 0, or -1 on error. */
 static int refill(fx_trace_reader *r)
 {
@@ -193,7 +315,7 @@ static int refill(fx_trace_reader *r)
         r->buf = nbuf;
         r->cap = ncap;
     }
-    if (r->fd >= 0) {
+    if (!r->zs) {
         ssize_t got;
         do
             got = read(r->fd, r->buf + r->end, r->cap - 1 - r->end);
@@ -209,32 +331,7 @@ static int refill(fx_trace_reader *r)
         r->end += (size_t)got;
         return 0;
     }
-    int n = gzread(r->gz, r->buf + r->end, (unsigned)(r->cap - 1 - r->end));
-    if (n < 0) {
-        int zerr;
-        const char *msg = gzerror(r->gz, &zerr);
-        if (zerr == Z_ERRNO)
-            return fail_file(r, FX_EIO, "cannot read: %s", strerror(errno));
-        if (zerr == Z_MEM_ERROR)
-            return fail_file(r, FX_ENOMEM, "out of memory");
-        return fail_file(r, FX_EINVAL, "expected a valid gzip stream, found a corrupt one (%s)",
-                         msg);
-    }
-    if (n == 0) {
-        int zerr;
-        gzerror(r->gz, &zerr);
-        /* zlib reports a stream cut short as Z_BUF_ERROR, and only once
-         * gzread has nothing more to give. */
-        if (zerr == Z_BUF_ERROR)
-            return fail_file(r, FX_EINVAL, "truncated gzip stream (it ends after line %llu)",
-                             (unsigned long long)r->line);
-        r->at_eof = 1;
-        return 0;
-    }
-    if (!r->nul_seen && memchr(r->buf + r->end, '\0', (size_t)n))
-        r->nul_seen = 1;
-    r->end += (size_t)n;
-    return 0;
+    return inflate_more(r);
 }
 
 /* Take the next line: *LINE and *LEN, with LINE[LEN] == '\n' (a sentinel
@@ -832,22 +929,9 @@ fx_status fx_trace_open(const char *path, const char *const *nodes, size_t nnode
         fail_file(r, FX_EIO, "expected a file, found a directory");
         goto failed;
     }
-    /* A regular file that does not start as gzip does (1f 8b) is read
-     * directly: zlib would pass it through unchanged, at the cost of a copy
-     * of every byte. Standard input always goes through zlib. */
-    unsigned char magic[2];
-    if (!is_stdin && have_stat && S_ISREG(sb.st_mode) &&
-        !(pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b)) {
-        r->fd = fd;
-    } else {
-        r->gz = gzdopen(fd, "rb");
-        if (!r->gz) {
-            close(fd);
-            fail_file(r, FX_ENOMEM, "out of memory");
-            goto failed;
-        }
-        gzbuffer(r->gz, CHUNK);
-    }
+    r->fd = fd;
+    if (sniff_gzip(r) < 0)
+        goto failed;
     if (read_headers(r) < 0)
         goto failed;
     *out = r;
@@ -932,8 +1016,11 @@ void fx_trace_close(fx_trace_reader *r)
 {
     if (!r)
         return;
-    if (r->gz)
-        gzclose(r->gz);
+    if (r->zs) {
+        inflateEnd(r->zs);
+        free(r->zs);
+    }
+    free(r->zin);
     if (r->fd >= 0)
         close(r->fd);
     free(r->path);

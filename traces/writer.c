@@ -418,7 +418,7 @@ fx_status fx_trace_write(fx_trace_writer *w, const fx_trace_rec *rec, fx_err *e)
 
     /* Check the fields and bound the line's length. */
     size_t need = 20 + 1 + rec->key_len + 1;
-    uint64_t mark = w->records + 1;
+    uint64_t mark = w->records + 1, sum = 0;
     for (size_t i = 0; i < rec->nfields; i++) {
         const fx_trace_field *f = &rec->fields[i];
         if (f->node >= w->nnodes)
@@ -431,6 +431,12 @@ fx_status fx_trace_write(fx_trace_writer *w, const fx_trace_rec *rec, fx_err *e)
         if (f->service < 0 || (uint64_t)f->service > VALUE_MAX)
             return refuse(w, e, "expected a service time from 0 to 2^62 ns for \"%s\", found %lld",
                           w->names[f->node], (long long)f->service);
+        sum += (uint64_t)f->service; /* <= 2^62 + 2^62: no overflow */
+        if (sum > VALUE_MAX)
+            return refuse(w, e,
+                          "expected the service times of one record to sum to at most 2^62 ns, "
+                          "found more by \"%s\"",
+                          w->names[f->node]);
         if (f->has_bytes && f->bytes > VALUE_MAX)
             return refuse(w, e,
                           "expected an output size of at most 2^62 bytes for \"%s\", "

@@ -963,6 +963,7 @@ static void random_trace(const char *path, fx_trace_rec *recs, fx_trace_field *f
             order[k] = tmp;
         }
         size_t nf = fx_pcg32_bounded(&g, NNODES + 1);
+        uint64_t sum = 0; /* a line's service times sum to at most 2^62 ns */
         for (size_t j = 0; j < nf; j++) {
             uint64_t wide = ((uint64_t)fx_pcg32_next(&g) << 32) | fx_pcg32_next(&g);
             f[j] = (fx_trace_field){
@@ -971,6 +972,9 @@ static void random_trace(const char *path, fx_trace_rec *recs, fx_trace_field *f
                 .has_bytes = (uint8_t)fx_pcg32_bounded(&g, 2),
                 .has_hash = (uint8_t)fx_pcg32_bounded(&g, 2),
             };
+            if ((uint64_t)f[j].service > ((uint64_t)1 << 62) - sum)
+                f[j].service = (fx_time)(((uint64_t)1 << 62) - sum);
+            sum += (uint64_t)f[j].service;
             if (f[j].has_bytes)
                 f[j].bytes = fx_pcg32_bounded(&g, 2) ? fx_pcg32_next(&g) : wide >> 2;
             if (f[j].has_hash)
@@ -1121,6 +1125,13 @@ START_TEST(writer_refuses)
     f[1].has_bytes = 1;
     f[1].bytes = ((uint64_t)1 << 62) + 1;
     assert_refused(NULL, &bad, "expected an output size of at most 2^62 bytes");
+    /* Each within 2^62 ns, together past it: the reader would refuse it. */
+    f[1].has_bytes = 0;
+    f[0].service = (fx_time)1 << 61;
+    f[1].service = ((fx_time)1 << 61) + 1;
+    assert_refused(NULL, &bad,
+                   "expected the service times of one record to sum to at most 2^62 ns, found "
+                   "more by \"forecast\"");
 }
 END_TEST
 
