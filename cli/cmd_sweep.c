@@ -586,6 +586,15 @@ int fx_cmd_sweep(int argc, char **argv)
                      bad_value);
         rc = -1;
     }
+    const char *bad_path = o.emit_slurm && !fx_slurm_path_ok(o.emit_slurm)    ? o.emit_slurm
+                           : slurm && o.output && !fx_slurm_path_ok(o.output) ? o.output
+                                                                              : NULL;
+    if (rc == 0 && bad_path) {
+        fx_cli_error("sweep: %s: expected a path without '%%' or line breaks for a Slurm script, "
+                     "found one with them",
+                     bad_path);
+        rc = -1;
+    }
     struct stat sb;
     if (rc == 0 && !slurm && !to_stdout && !o.resume && stat(o.output, &sb) == 0) {
         fx_cli_error("sweep: %s: expected a new output file, found an existing one (give "

@@ -19,13 +19,19 @@
 
 extern char **environ;
 
+/* A character an #SBATCH value may hold as it is. */
+static int slurm_char_ok(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("-_.:,+=", c));
+}
+
 int fx_slurm_value_ok(const char *v)
 {
     if (!v || !*v)
         return 0;
     for (const char *c = v; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-              strchr("-_.:,+=", *c)))
+        if (!slurm_char_ok(*c))
             return 0;
     return 1;
 }
@@ -64,9 +70,7 @@ static char *absolute(const char *path)
     return out;
 }
 
-/* A path for an #SBATCH line or a script: no line break, and no '%' (Slurm
- * expands %a, %j... in --output). */
-static int path_ok(const char *p)
+int fx_slurm_path_ok(const char *p)
 {
     return !strpbrk(p, "\n\r%");
 }
@@ -103,12 +107,17 @@ static char *join(const char *dir, const char *name)
 static fx_status make_paths(const char *file, const fx_slurm_opts *o, paths *p, fx_err *e)
 {
     memset(p, 0, sizeof *p);
+    if (!fx_slurm_path_ok(o->dir)) /* checked again once resolved, but before a folder is made */
+        return fx_err_set(e, FX_EINVAL,
+                          "%s: expected a path without '%%' or line breaks for a Slurm script, "
+                          "found one with them",
+                          o->dir);
     if (mkdir(o->dir, 0777) != 0 && errno != EEXIST)
         return fx_err_set(e, FX_EIO, "%s: cannot create: %s", o->dir, strerror(errno));
     struct stat sb;
     if (stat(o->dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-        return fx_err_set(e, FX_EIO, "%s: expected a folder for the Slurm scripts, found %s",
-                          o->dir, "a file");
+        return fx_err_set(e, FX_EIO, "%s: expected a folder for the Slurm scripts, found a file",
+                          o->dir);
     if (!(p->dir = realpath(o->dir, NULL)))
         return fx_err_set(e, FX_EIO, "%s: cannot resolve: %s", o->dir, strerror(errno));
     if (!(p->sweep = realpath(file, NULL)))
@@ -117,7 +126,9 @@ static fx_status make_paths(const char *file, const fx_slurm_opts *o, paths *p, 
         return fx_err_set(e, FX_EIO, "cannot find this program's path: %s", strerror(errno));
     p->output = o->output ? absolute(o->output) : join(p->dir, "results.csv");
     if (!p->output)
-        return fx_err_set(e, FX_EIO, "%s: cannot resolve: %s", o->output, strerror(errno));
+        return o->output
+                   ? fx_err_set(e, FX_EIO, "%s: cannot resolve: %s", o->output, strerror(errno))
+                   : fx_err_set(e, FX_ENOMEM, "out of memory");
     p->manifest = join(p->dir, "inputs.sha256");
     p->shards = join(p->dir, "shards.sbatch");
     p->merge = join(p->dir, "merge.sbatch");
@@ -126,7 +137,7 @@ static fx_status make_paths(const char *file, const fx_slurm_opts *o, paths *p, 
         return fx_err_set(e, FX_ENOMEM, "out of memory");
     const char *all[] = {p->dir, p->sweep, p->self, p->output};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        if (!path_ok(all[i]))
+        if (!fx_slurm_path_ok(all[i]))
             return fx_err_set(e, FX_EINVAL,
                               "%s: expected a path without '%%' or line breaks for a Slurm "
                               "script, found one with them",
@@ -152,7 +163,7 @@ static void job_name(FILE *f, const char *sweep)
     base = base ? base + 1 : sweep;
     fputs("fluxosim-", f);
     for (const char *c = base; *c && *c != '.'; c++)
-        fputc(fx_slurm_value_ok((char[]){*c, '\0'}) ? *c : '_', f);
+        fputc(slurm_char_ok(*c) ? *c : '_', f);
 }
 
 static char *shards_script(const paths *p, const fx_slurm_opts *o, size_t *len)

@@ -34,6 +34,10 @@ typedef struct fx_slurm_opts {
 /* Check a value for an #SBATCH line: letters, digits and "-_.:,+=". */
 int fx_slurm_value_ok(const char *v);
 
+/* Check a path for a Slurm script: no line break, and no '%' (Slurm
+ * expands %a, %j... in --output). */
+int fx_slurm_path_ok(const char *path);
+
 /* Write the scripts for the sweep S loaded from FILE and, with O->submit,
  * submit them. Returns an exit code (cli/cli.h), having printed any error. */
 int fx_sweep_slurm(const fx_sweep *s, const char *file, const fx_slurm_opts *o);

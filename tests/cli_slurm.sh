@@ -131,6 +131,9 @@ expect_error "a partition with a space" 2 'expected a Slurm value of letters, di
 run sweep "$tmp/q.sweep.json" --emit-slurm "$tmp/x" --shards 2 --shard 1/2
 expect_error "--shard with --emit-slurm" 2 "--shard: expected the options of a local run only"
 if [ ! -e "$tmp/x" ]; then ok "no folder made by a refused command"; else fail "$tmp/x made"; fi
+run sweep "$tmp/q.sweep.json" --emit-slurm "$tmp/a%b" --shards 2
+expect_error "--emit-slurm into a path with %" 2 "a%b: expected a path without '%' or line breaks for a Slurm script"
+if [ ! -e "$tmp/a%b" ]; then ok "no folder made for a refused path"; else fail "$tmp/a%b made"; fi
 echo x >"$tmp/afile"
 run sweep "$tmp/q.sweep.json" --emit-slurm "$tmp/afile" --shards 2
 expect_error "--emit-slurm onto a file" 1 "afile: expected a folder for the Slurm scripts"

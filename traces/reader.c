@@ -29,7 +29,7 @@
 
 #include <zlib.h>
 
-/* zlib's own buffer and the size of one read from it. */
+/* The first size of the line buffer, and of the compressed input buffer. */
 #define CHUNK (256 * 1024)
 
 /* The largest time, service time or size: 2^62, which leaves room to add
@@ -60,7 +60,7 @@ struct fx_trace_reader {
     char *path;         /* as given */
     const char *where;  /* the name messages use */
     char *service;      /* the "#service" value, or NULL */
-    int fd;             /* the file (0 for standard input), or -1 */
+    int fd;             /* the file (a duplicate for standard input), or -1 */
     z_stream *zs;       /* gzip: the inflater, NULL for plain text */
     unsigned char *zin; /* gzip: compressed bytes read, zs->next_in points into it */
     int member_end;     /* gzip: the last member ended, and nothing followed yet */
@@ -69,7 +69,7 @@ struct fx_trace_reader {
     char *buf;  /* buf[pos..end) is read but not yet taken */
     size_t cap; /* bytes in buf; one is always kept for a sentinel */
     size_t pos, end;
-    int at_eof;    /* zlib has no more */
+    int at_eof;    /* the file has no more */
     int nul_seen;  /* some chunk held a NUL byte: check each line for one */
     uint64_t line; /* number of the last line taken */
 
@@ -175,8 +175,21 @@ static int bad_field(fx_trace_reader *r, const char *what, unsigned col, const c
 
 /* ---- lines --------------------------------------------------------------- */
 
-/* Read up to LEN compressed bytes after those in R->zin. Returns how many,
- * 0 at the end of the file, or -1 on error. */
+/* read(2) of up to LEN bytes into BUF, again when a signal interrupts it.
+ * Returns how many, 0 at the end of the file, or -1 on error (said in R). */
+static ssize_t read_some(fx_trace_reader *r, void *buf, size_t len)
+{
+    ssize_t got;
+    do
+        got = read(r->fd, buf, len);
+    while (got < 0 && errno == EINTR);
+    if (got < 0)
+        return fail_file(r, FX_EIO, "cannot read: %s", strerror(errno));
+    return got;
+}
+
+/* Read more compressed bytes after the CHUNK - avail_in still in R->zin.
+ * Returns how many, 0 at the end of the file, or -1 on error. */
 static ssize_t read_compressed(fx_trace_reader *r)
 {
     z_stream *zs = r->zs;
@@ -184,12 +197,9 @@ static ssize_t read_compressed(fx_trace_reader *r)
     if (keep && zs->next_in != r->zin)
         memmove(r->zin, zs->next_in, keep);
     r->zin_off += (uint64_t)(zs->next_in - r->zin);
-    ssize_t got;
-    do
-        got = read(r->fd, r->zin + keep, CHUNK - keep);
-    while (got < 0 && errno == EINTR);
+    ssize_t got = read_some(r, r->zin + keep, CHUNK - keep);
     if (got < 0)
-        return fail_file(r, FX_EIO, "cannot read: %s", strerror(errno));
+        return -1;
     zs->next_in = r->zin;
     zs->avail_in = (uInt)(keep + (size_t)got);
     return got;
@@ -263,11 +273,9 @@ static int sniff_gzip(fx_trace_reader *r)
 {
     size_t n = 0;
     while (n < 2) {
-        ssize_t got = read(r->fd, r->buf + n, 2 - n);
-        if (got < 0 && errno == EINTR)
-            continue;
+        ssize_t got = read_some(r, r->buf + n, 2 - n);
         if (got < 0)
-            return fail_file(r, FX_EIO, "cannot read: %s", strerror(errno));
+            return -1;
         if (got == 0)
             break;
         n += (size_t)got;
@@ -316,12 +324,9 @@ static int refill(fx_trace_reader *r)
         r->cap = ncap;
     }
     if (!r->zs) {
-        ssize_t got;
-        do
-            got = read(r->fd, r->buf + r->end, r->cap - 1 - r->end);
-        while (got < 0 && errno == EINTR);
+        ssize_t got = read_some(r, r->buf + r->end, r->cap - 1 - r->end);
         if (got < 0)
-            return fail_file(r, FX_EIO, "cannot read: %s", strerror(errno));
+            return -1;
         if (got == 0) {
             r->at_eof = 1;
             return 0;
@@ -923,8 +928,7 @@ fx_status fx_trace_open(const char *path, const char *const *nodes, size_t nnode
         goto failed;
     }
     struct stat sb;
-    int have_stat = fstat(fd, &sb) == 0;
-    if (have_stat && S_ISDIR(sb.st_mode)) {
+    if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
         close(fd);
         fail_file(r, FX_EIO, "expected a file, found a directory");
         goto failed;
