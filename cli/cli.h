@@ -14,6 +14,7 @@
 
 #include "cli/opts.h"
 #include "sim/error.h"
+#include "traces/trace.h"
 
 enum { FX_EXIT_OK = 0, FX_EXIT_FAIL = 1, FX_EXIT_USAGE = 2, FX_EXIT_INPUT = 3, FX_EXIT_LIMIT = 4 };
 
@@ -36,6 +37,15 @@ void fx_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Report E and return the exit code for its status. */
 int fx_cli_fail(const fx_err *e);
+
+/* --reader: where a trace file is parsed (FX_OPT_CHOICE values). */
+enum { FX_READER_AUTO, FX_READER_THREAD, FX_READER_INLINE };
+extern const char *const fx_reader_modes[];
+
+/* Let TRACE parse in a thread of its own as MODE says: always (a regular
+ * file only, see fx_trace_read_ahead), never, or when more than one CPU is
+ * online. */
+void fx_cli_read_ahead(fx_trace_reader *trace, int mode);
 
 /* Print the help of one command. */
 void fx_command_help(FILE *out, const fx_command *c);

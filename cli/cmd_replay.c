@@ -27,6 +27,7 @@ typedef struct replay_opts {
     const char *output;
     const char *latency_out;
     int quiet;
+    int reader;
 } replay_opts;
 
 #define OFF(f) offsetof(replay_opts, f)
@@ -46,6 +47,8 @@ const fx_opt fx_replay_options[] = {
     {"latency-out", 0, FX_OPT_STRING, "FILE", OFF(latency_out),
      "write each counted request's latency in ms, one per line", NULL},
     {"quiet", 'q', FX_OPT_FLAG, NULL, OFF(quiet), "no progress line on a terminal", NULL},
+    {"reader", 0, FX_OPT_CHOICE, "auto|thread|inline", OFF(reader),
+     "parse a trace file in a thread of its own (auto: when 2+ CPUs are online)", fx_reader_modes},
     {NULL, 0, 0, NULL, 0, NULL, NULL},
 };
 
@@ -97,7 +100,7 @@ static void on_latency(void *ctx, fx_time latency)
 
 int fx_cmd_replay(int argc, char **argv)
 {
-    replay_opts o = {NULL, 1.0, 0.0, 1, FMT_TABLE, NULL, NULL, 0};
+    replay_opts o = {NULL, 1.0, 0.0, 1, FMT_TABLE, NULL, NULL, 0, FX_READER_AUTO};
     char **pos = calloc((size_t)argc + 1, sizeof *pos);
     int npos = 0;
     if (!pos)
@@ -173,6 +176,7 @@ int fx_cmd_replay(int argc, char **argv)
         code = fx_cli_fail(&e);
         goto done;
     }
+    fx_cli_read_ahead(trace, o.reader);
     progress prog = {0};
     prog.enabled = !o.quiet && isatty(2);
     clock_gettime(CLOCK_MONOTONIC, &prog.start);

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gsl/gsl_errno.h>
 
@@ -90,6 +91,14 @@ int fx_cli_fail(const fx_err *e)
         break;
     }
     return FX_EXIT_FAIL;
+}
+
+const char *const fx_reader_modes[] = {"auto", "thread", "inline", NULL};
+
+void fx_cli_read_ahead(fx_trace_reader *trace, int mode)
+{
+    if (mode == FX_READER_THREAD || (mode == FX_READER_AUTO && sysconf(_SC_NPROCESSORS_ONLN) > 1))
+        (void)fx_trace_read_ahead(trace);
 }
 
 void fx_command_help(FILE *out, const fx_command *c)

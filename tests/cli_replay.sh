@@ -51,6 +51,30 @@ run replay "$tmp/s.trace" --arch "$tmp/c.json" --format json -o "$tmp/r2.json"
 strip() { grep -v '"wall_s"\|"events_per_s"' "$1"; }
 if [ "$(strip "$tmp/r1.json")" = "$(strip "$tmp/r2.json")" ]; then ok "same seed, same document"; else fail "same seed, different documents"; fi
 
+# --reader: parsing in a thread of its own or in the replay's changes no
+# result, and no error: the weather trace behind a cache, and a bad line
+# after thousands of good ones.
+W=${srcdir:-.}/examples/weather
+for m in thread inline; do
+    run replay "$W/weather.trace" --arch "$W/cand3.json" --format json --reader "$m" -o "$tmp/w-$m.json"
+    expect_status "replay --reader $m" 0
+done
+if [ "$(strip "$tmp/w-thread.json")" = "$(strip "$tmp/w-inline.json")" ]; then
+    ok "--reader thread and inline give the same document"
+else
+    fail "--reader thread and inline differ"
+fi
+run replay "$tmp/s.trace" --arch "$tmp/c.json" --format json --reader thread -o "$tmp/r-thread.json"
+if [ "$(strip "$tmp/r1.json")" = "$(strip "$tmp/r-thread.json")" ]; then ok "--reader thread: same document as auto"; else fail "--reader thread: another document"; fi
+{ cat "$tmp/s.trace"; echo "5	k1	a=1	b=1"; } >"$tmp/late-bad.trace"
+for m in thread inline; do
+    run replay "$tmp/late-bad.trace" --arch "$tmp/c.json" --reader "$m" -o "$tmp/late-$m.json"
+    expect_error "replay --reader $m, a bad line 2003" 3 "late-bad.trace:2003: expected a time >= 2000000 \(the previous request's\), found 5$"
+    if [ ! -e "$tmp/late-$m.json" ]; then ok "--reader $m: no result file after the error"; else fail "--reader $m: a result file after the error"; fi
+done
+run replay "$tmp/s.trace" --arch "$tmp/c.json" --reader threads
+expect_error "replay --reader threads" 2 "--reader: expected one of auto, thread, inline, found \"threads\""
+
 run replay "$tmp/s.trace" --arch "$tmp/c.json" --rate-scale 2 --format json -o "$tmp/r3.json"
 u1=$(json_get "$tmp/r1.json" pools.0.utilization)
 u3=$(json_get "$tmp/r3.json" pools.0.utilization)

@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,8 @@ struct fx_trace_reader {
     uint64_t prev_t_us;
     int state; /* 0 reading, 1 ended, -1 failed (err says why) */
     fx_err err;
+
+    struct ahead *ahead; /* the parsing thread (fx_trace_read_ahead), or NULL */
 };
 
 /* ---- messages ------------------------------------------------------------ */
@@ -949,7 +952,8 @@ failed:
     return st;
 }
 
-int fx_trace_next(fx_trace_reader *r, fx_trace_rec *rec, fx_err *e)
+/* The next request, parsed in the calling thread into r->fields. */
+static int read_next(fx_trace_reader *r, fx_trace_rec *rec, fx_err *e)
 {
     while (r->state == 0) {
         char *line = r->buf + r->pos;
@@ -997,11 +1001,213 @@ int fx_trace_next(fx_trace_reader *r, fx_trace_rec *rec, fx_err *e)
     return 0;
 }
 
+/* ---- reading in a thread ------------------------------------------------- */
+
+/* The thread fills blocks of parsed requests in a ring; the caller empties
+ * them in order. A block holds its requests' fields and keys, so a request
+ * taken from it stays valid until the caller moves to the next block, which
+ * happens in the call after its last request. Blocks change hands under the
+ * mutex, which orders the thread's writes before the caller's reads. */
+#define AHEAD_BLOCKS 8   /* in the ring */
+#define AHEAD_RECS   512 /* requests in a block, at most */
+#define AHEAD_KEYS   (32 * 1024 + FX_TRACE_KEY_MAX + 1)
+
+typedef struct ahead_block {
+    fx_trace_rec *recs;
+    fx_trace_field *fields;
+    char *keys;
+    size_t n;    /* requests in the block */
+    size_t next; /* the next one the caller takes */
+    int end;     /* after the requests: 0 more blocks follow, 1 the end, -1 an error */
+    fx_err err;  /* when end is -1 */
+} ahead_block;
+
+typedef struct ahead {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t filled; /* the thread filled a block */
+    pthread_cond_t space;  /* the caller gave a block back, or stop */
+    ahead_block block[AHEAD_BLOCKS];
+    size_t fields_cap; /* fields in each block */
+    unsigned head;     /* the caller's block (when count > 0) */
+    unsigned count;    /* blocks filled and not given back */
+    int stop;          /* the reader closes: the thread returns */
+    ahead_block *cur;  /* the block the caller takes requests from, or NULL */
+} ahead;
+
+/* Fill B with the requests that fit, up to the end or an error. */
+static void ahead_fill(fx_trace_reader *r, ahead *a, ahead_block *b)
+{
+    size_t fu = 0, ku = 0;
+    b->n = 0;
+    b->next = 0;
+    b->end = 0;
+    while (b->n < AHEAD_RECS && fu + r->fields_cap <= a->fields_cap &&
+           ku + FX_TRACE_KEY_MAX + 1 <= AHEAD_KEYS) {
+        fx_trace_rec *rec = &b->recs[b->n];
+        r->fields = b->fields + fu;
+        int got = read_next(r, rec, &b->err);
+        if (got <= 0) {
+            b->end = got < 0 ? -1 : 1;
+            return;
+        }
+        memcpy(b->keys + ku, rec->key, rec->key_len + 1);
+        rec->key = b->keys + ku;
+        ku += rec->key_len + 1;
+        fu += rec->nfields;
+        b->n++;
+    }
+}
+
+static void *ahead_main(void *arg)
+{
+    fx_trace_reader *r = arg;
+    ahead *a = r->ahead;
+    fx_trace_field *own = r->fields;
+    for (;;) {
+        pthread_mutex_lock(&a->mu);
+        /* A full ring waits until half of it is free: one wake-up per
+         * AHEAD_BLOCKS / 2 blocks, not one per block. */
+        if (a->count == AHEAD_BLOCKS)
+            while (a->count > AHEAD_BLOCKS / 2 && !a->stop)
+                pthread_cond_wait(&a->space, &a->mu);
+        int stop = a->stop;
+        ahead_block *b = &a->block[(a->head + a->count) % AHEAD_BLOCKS];
+        pthread_mutex_unlock(&a->mu);
+        if (stop)
+            break;
+        ahead_fill(r, a, b);
+        pthread_mutex_lock(&a->mu);
+        a->count++;
+        pthread_cond_signal(&a->filled);
+        pthread_mutex_unlock(&a->mu);
+        if (b->end)
+            break;
+    }
+    r->fields = own;
+    return NULL;
+}
+
+static void ahead_free(ahead *a)
+{
+    for (unsigned i = 0; i < AHEAD_BLOCKS; i++) {
+        free(a->block[i].recs);
+        free(a->block[i].fields);
+        free(a->block[i].keys);
+    }
+    free(a);
+}
+
+int fx_trace_read_ahead(fx_trace_reader *r)
+{
+    struct stat sb;
+    if (r->ahead || r->state != 0 || fstat(r->fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return 0;
+    ahead *a = calloc(1, sizeof *a);
+    if (!a)
+        return 0;
+    /* Room for a block of requests with a few fields each, and always for
+     * one request with as many fields as a line may have. */
+    size_t per = r->fields_cap < 8 ? r->fields_cap : 8;
+    a->fields_cap = AHEAD_RECS * per + r->fields_cap;
+    int ok = 1;
+    for (unsigned i = 0; i < AHEAD_BLOCKS; i++) {
+        ahead_block *b = &a->block[i];
+        b->recs = malloc(AHEAD_RECS * sizeof *b->recs);
+        b->fields = malloc((a->fields_cap ? a->fields_cap : 1) * sizeof *b->fields);
+        b->keys = malloc(AHEAD_KEYS);
+        ok = ok && b->recs && b->fields && b->keys;
+    }
+    if (!ok || pthread_mutex_init(&a->mu, NULL) != 0) {
+        ahead_free(a);
+        return 0;
+    }
+    if (pthread_cond_init(&a->filled, NULL) != 0) {
+        pthread_mutex_destroy(&a->mu);
+        ahead_free(a);
+        return 0;
+    }
+    if (pthread_cond_init(&a->space, NULL) != 0) {
+        pthread_cond_destroy(&a->filled);
+        pthread_mutex_destroy(&a->mu);
+        ahead_free(a);
+        return 0;
+    }
+    r->ahead = a;
+    if (pthread_create(&a->thread, NULL, ahead_main, r) != 0) {
+        r->ahead = NULL;
+        pthread_cond_destroy(&a->space);
+        pthread_cond_destroy(&a->filled);
+        pthread_mutex_destroy(&a->mu);
+        ahead_free(a);
+        return 0;
+    }
+    return 1;
+}
+
+/* The next request from the thread's blocks: what read_next returned
+ * there. FIELDS, when given, receives a copy of the fields. */
+static int ahead_next(ahead *a, fx_trace_rec *rec, fx_trace_field *fields, fx_err *e)
+{
+    for (;;) {
+        ahead_block *b = a->cur;
+        if (b && b->next < b->n) {
+            *rec = b->recs[b->next++];
+            if (fields) { /* a loop: most requests have a field or two */
+                for (size_t i = 0; i < rec->nfields; i++)
+                    fields[i] = rec->fields[i];
+                rec->fields = fields;
+            }
+            return 1;
+        }
+        if (b && b->end) { /* the last block stays: the end repeats */
+            if (b->end < 0 && e)
+                *e = b->err;
+            return b->end < 0 ? -1 : 0;
+        }
+        pthread_mutex_lock(&a->mu);
+        if (b) {
+            a->head = (a->head + 1) % AHEAD_BLOCKS;
+            if (--a->count == AHEAD_BLOCKS / 2)
+                pthread_cond_signal(&a->space);
+        }
+        while (a->count == 0)
+            pthread_cond_wait(&a->filled, &a->mu);
+        a->cur = &a->block[a->head];
+        pthread_mutex_unlock(&a->mu);
+    }
+}
+
+/* Stop the thread and wait for it. */
+static void ahead_stop(fx_trace_reader *r)
+{
+    ahead *a = r->ahead;
+    pthread_mutex_lock(&a->mu);
+    a->stop = 1;
+    pthread_cond_signal(&a->space);
+    pthread_mutex_unlock(&a->mu);
+    pthread_join(a->thread, NULL);
+    pthread_cond_destroy(&a->space);
+    pthread_cond_destroy(&a->filled);
+    pthread_mutex_destroy(&a->mu);
+    ahead_free(a);
+    r->ahead = NULL;
+}
+
+int fx_trace_next(fx_trace_reader *r, fx_trace_rec *rec, fx_err *e)
+{
+    if (r->ahead)
+        return ahead_next(r->ahead, rec, NULL, e);
+    return read_next(r, rec, e);
+}
+
 int fx_trace_next_to(fx_trace_reader *r, fx_trace_rec *rec, fx_trace_field *fields, fx_err *e)
 {
+    if (r->ahead)
+        return ahead_next(r->ahead, rec, fields, e);
     fx_trace_field *own = r->fields;
     r->fields = fields;
-    int got = fx_trace_next(r, rec, e);
+    int got = read_next(r, rec, e);
     r->fields = own;
     return got;
 }
@@ -1020,6 +1226,8 @@ void fx_trace_close(fx_trace_reader *r)
 {
     if (!r)
         return;
+    if (r->ahead)
+        ahead_stop(r);
     if (r->zs) {
         inflateEnd(r->zs);
         free(r->zs);

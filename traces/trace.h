@@ -87,6 +87,18 @@ int fx_trace_next(fx_trace_reader *r, fx_trace_rec *rec, fx_err *e);
  * call only. For reading a few requests ahead without copying. */
 int fx_trace_next_to(fx_trace_reader *r, fx_trace_rec *rec, fx_trace_field *fields, fx_err *e);
 
+/* From now on, read and parse in a thread of its own, a few thousand
+ * requests ahead of the caller, so that the parsing overlaps the caller's
+ * work on another CPU. fx_trace_next and fx_trace_next_to return the same
+ * requests, the same error and the same end, in the same order, with the
+ * same lifetimes; memory stays bounded (a few hundred KiB). Only a regular
+ * file is read this way: the thread must never block in a read that the
+ * caller cannot end (a pipe, a terminal). For any other input, after the
+ * end or an error, or when no thread can start, the caller's thread goes on
+ * reading. Returns 1 when a thread reads, else 0. fx_trace_close stops the
+ * thread. The reader is still used from one thread at a time. */
+int fx_trace_read_ahead(fx_trace_reader *r);
+
 /* The "#service" header's value, or NULL when the trace has none. */
 const char *fx_trace_service(const fx_trace_reader *r);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -815,6 +816,189 @@ START_TEST(fast_paths)
 }
 END_TEST
 
+/* ---- reading in a thread -------------------------------------------------- */
+
+/* Read PATH twice side by side, once in the caller's thread and once with
+ * fx_trace_read_ahead (which must start a thread when THREADED), and
+ * compare every request, the end or the error, and that it sticks. The
+ * threaded reader alternates fx_trace_next and fx_trace_next_to. Returns
+ * the number of requests. */
+static size_t assert_read_ahead_same(const char *path, const char *const *names, size_t nn,
+                                     int threaded)
+{
+    fx_trace_reader *a = NULL, *b = NULL;
+    fx_err ea = {0}, eb = {0};
+    ck_assert_int_eq(fx_trace_open(path, names, nn, &a, &ea), FX_OK);
+    ck_assert_int_eq(fx_trace_open(path, names, nn, &b, &eb), FX_OK);
+    ck_assert_int_eq(fx_trace_read_ahead(b), threaded);
+    ck_assert_int_eq(fx_trace_read_ahead(b), 0); /* once only */
+    static fx_trace_field own[FX_TRACE_FIELDS_MAX];
+    fx_trace_rec x, y;
+    size_t n = 0;
+    int ga, gb;
+    for (;;) {
+        ga = fx_trace_next(a, &x, &ea);
+        gb = n % 2 ? fx_trace_next_to(b, &y, own, &eb) : fx_trace_next(b, &y, &eb);
+        ck_assert_int_eq(ga, gb);
+        if (ga != 1)
+            break;
+        ck_assert_int_eq(x.t, y.t);
+        ck_assert_str_eq(x.key, y.key);
+        ck_assert_uint_eq(x.key_len, y.key_len);
+        ck_assert_uint_eq(x.key_hash, y.key_hash);
+        ck_assert_uint_eq(x.line, y.line);
+        ck_assert_uint_eq(x.nfields, y.nfields);
+        for (size_t i = 0; i < x.nfields; i++) {
+            ck_assert_uint_eq(x.fields[i].node, y.fields[i].node);
+            ck_assert_int_eq(x.fields[i].service, y.fields[i].service);
+            ck_assert_int_eq(x.fields[i].no_service, y.fields[i].no_service);
+            ck_assert_int_eq(x.fields[i].has_bytes, y.fields[i].has_bytes);
+            ck_assert_int_eq(x.fields[i].has_hash, y.fields[i].has_hash);
+            ck_assert_uint_eq(x.fields[i].bytes, y.fields[i].bytes);
+            ck_assert_uint_eq(x.fields[i].hash, y.fields[i].hash);
+        }
+        if (n % 2)
+            ck_assert_ptr_eq(y.fields, own);
+        n++;
+    }
+    if (ga < 0) {
+        ck_assert_str_eq(ea.msg, eb.msg);
+        ck_assert_int_eq(ea.code, eb.code);
+    }
+    /* The end or the error sticks, in both. */
+    fx_err again = {0};
+    ck_assert_int_eq(fx_trace_next(b, &y, &again), gb);
+    if (gb < 0)
+        ck_assert_str_eq(again.msg, eb.msg);
+    fx_trace_close(a);
+    fx_trace_close(b);
+    return n;
+}
+
+START_TEST(read_ahead_same)
+{
+    enum { LINES = 20000 }; /* dozens of the thread's blocks */
+    size_t len;
+    char *text = sample_trace(LINES, &len);
+    ck_assert_uint_eq(assert_read_ahead_same(put_file("s.trace", text, len), nodes, NNODES, 1),
+                      LINES);
+    ck_assert_uint_eq(assert_read_ahead_same(put_gz("s.trace.gz", text, len), nodes, NNODES, 1),
+                      LINES);
+    /* An error far in, after many blocks: the requests before it, then it. */
+    char *bad = malloc(len + 32);
+    ck_assert_ptr_nonnull(bad);
+    memcpy(bad, text, len);
+    size_t blen = len + (size_t)sprintf(bad + len, "5\tk\n");
+    ck_assert_uint_eq(assert_read_ahead_same(put_file("b.trace", bad, blen), nodes, NNODES, 1),
+                      LINES);
+    free(bad);
+    free(text);
+    /* Every error of the corpus the same, whether it comes at the first
+     * request or later. */
+    for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
+        const char *path = put_file("c.trace", bad_cases[i].text, strlen(bad_cases[i].text));
+        fx_trace_reader *r = NULL;
+        fx_err e = {0};
+        if (fx_trace_open(path, nodes, NNODES, &r, &e) != FX_OK)
+            continue; /* an error in the headers: no request to read ahead */
+        fx_trace_close(r);
+        assert_read_ahead_same(path, nodes, NNODES, 1);
+    }
+}
+END_TEST
+
+START_TEST(read_ahead_full_blocks)
+{
+    /* Keys of the longest length fill a block's key space long before its
+     * request count; lines of many fields fill its field space. */
+    enum { KEYS = 300, NODES = 200, WIDE = 150 };
+    size_t cap = (size_t)KEYS * (FX_TRACE_KEY_MAX + 32) + 64, n = 0;
+    char *text = malloc(cap);
+    ck_assert_ptr_nonnull(text);
+    n += (size_t)sprintf(text, H);
+    for (int i = 0; i < KEYS; i++) {
+        n += (size_t)sprintf(text + n, "%d\t", i);
+        memset(text + n, 'a' + i % 26, FX_TRACE_KEY_MAX - 4 - (size_t)(i % 7));
+        n += FX_TRACE_KEY_MAX - 4 - (size_t)(i % 7);
+        n += (size_t)sprintf(text + n, "%d\tparse=%d\n", i, i);
+    }
+    ck_assert_uint_eq(assert_read_ahead_same(put_file("keys.trace", text, n), nodes, NNODES, 1),
+                      KEYS);
+    free(text);
+
+    static char names[NODES][8];
+    static const char *ptrs[NODES];
+    for (int i = 0; i < NODES; i++) {
+        sprintf(names[i], "n%d", i);
+        ptrs[i] = names[i];
+    }
+    cap = (size_t)WIDE * NODES * 24 + 64;
+    n = 0;
+    text = malloc(cap);
+    ck_assert_ptr_nonnull(text);
+    n += (size_t)sprintf(text, H);
+    for (int l = 0; l < WIDE; l++) {
+        n += (size_t)sprintf(text + n, "%d\tk%d", l, l);
+        for (int i = 0; i < NODES; i++)
+            n += (size_t)sprintf(text + n, "\tn%d=%d/%d/%x", (i + l) % NODES, i, l, i * l);
+        text[n++] = '\n';
+    }
+    ck_assert_uint_eq(assert_read_ahead_same(put_file("wide.trace", text, n), ptrs, NODES, 1),
+                      WIDE);
+    free(text);
+}
+END_TEST
+
+START_TEST(read_ahead_stops)
+{
+    size_t len;
+    char *text = sample_trace(20000, &len);
+    const char *path = put_file("s.trace", text, len);
+    free(text);
+    /* Closed early: with the thread filling, waiting, or not yet begun. */
+    for (int reads = 0; reads < 3000; reads += 1499) {
+        fx_trace_reader *r = open_ok(path);
+        ck_assert_int_eq(fx_trace_read_ahead(r), 1);
+        fx_trace_rec rec;
+        fx_err e = {0};
+        for (int i = 0; i < reads; i++)
+            ck_assert_int_eq(fx_trace_next(r, &rec, &e), 1);
+        fx_trace_close(r);
+    }
+
+    /* Nothing to read ahead: a trace of headers only. */
+    static const char headers[] = H "#service s\n# c\n";
+    fx_trace_reader *r = open_ok(put_file("h.trace", headers, sizeof headers - 1));
+    ck_assert_int_eq(fx_trace_read_ahead(r), 0);
+    fx_trace_close(r);
+
+    /* A FIFO is read in the caller's thread, with the same requests. */
+    const char *fifo = in_dir("f.fifo");
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    static const char two[] = H "1\ta\tparse=1\n2\tb\n";
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        FILE *w = fopen(fifo, "w");
+        int ok = w && fputs(two, w) >= 0 && fclose(w) == 0;
+        _exit(ok ? 0 : 1);
+    }
+    r = open_ok(fifo);
+    ck_assert_int_eq(fx_trace_read_ahead(r), 0);
+    fx_trace_rec rec;
+    fx_err e = {0};
+    ck_assert_int_eq(fx_trace_next(r, &rec, &e), 1);
+    ck_assert_str_eq(rec.key, "a");
+    ck_assert_int_eq(fx_trace_next(r, &rec, &e), 1);
+    ck_assert_str_eq(rec.key, "b");
+    ck_assert_int_eq(fx_trace_next(r, &rec, &e), 0);
+    fx_trace_close(r);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+END_TEST
+
 TCase *fx_tcase_trace_reader(void)
 {
     TCase *tc = tcase_create("trace_reader");
@@ -835,6 +1019,9 @@ TCase *fx_tcase_trace_reader(void)
     tcase_add_test(tc, unreadable);
     tcase_add_test(tc, big_trace);
     tcase_add_test(tc, fast_paths);
+    tcase_add_test(tc, read_ahead_same);
+    tcase_add_test(tc, read_ahead_full_blocks);
+    tcase_add_test(tc, read_ahead_stops);
     return tc;
 }
 
