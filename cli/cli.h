@@ -42,6 +42,15 @@ int fx_cli_fail(const fx_err *e);
 enum { FX_READER_AUTO, FX_READER_THREAD, FX_READER_INLINE };
 extern const char *const fx_reader_modes[];
 
+/* The --reader option, for a command whose options struct has an int at
+ * OFFSET (FX_READER_AUTO by default). */
+#define FX_OPT_READER(offset)                                                                      \
+    {                                                                                              \
+        "reader", 0, FX_OPT_CHOICE, "auto|thread|inline", (offset),                                \
+            "parse a trace file in a thread of its own (auto: when 2+ CPUs are online)",           \
+            fx_reader_modes                                                                        \
+    }
+
 /* Let TRACE parse in a thread of its own as MODE says: always (a regular
  * file only, see fx_trace_read_ahead), never, or when more than one CPU is
  * online. */

@@ -23,6 +23,7 @@ typedef struct mrc_opts {
     const char *sizes;
     double sample;
     const char *output;
+    int reader;
 } mrc_opts;
 
 #define OFF(f) offsetof(mrc_opts, f)
@@ -40,6 +41,7 @@ const fx_opt fx_mrc_options[] = {
      "follow only this fraction of the keys, in (0, 1] (default: 1, exact)", NULL},
     {"output", 'o', FX_OPT_STRING, "FILE", OFF(output),
      "write the CSV to FILE (atomically) instead of stdout", NULL},
+    FX_OPT_READER(OFF(reader)),
     {NULL, 0, 0, NULL, 0, NULL, NULL},
 };
 
@@ -152,13 +154,14 @@ static void cache_source(const fx_arch *arch, uint32_t c, fx_mrc_source *src)
 }
 
 /* One pass of TRACE_PATH through M. */
-static fx_status feed(const fx_arch *arch, const char *trace_path, const fx_mrc_source *src,
-                      fx_mrc *m, fx_err *e)
+static fx_status feed(const fx_arch *arch, const char *trace_path, int reader,
+                      const fx_mrc_source *src, fx_mrc *m, fx_err *e)
 {
     fx_trace_reader *tr;
     fx_status st = fx_trace_open(trace_path, arch->svc->ids, arch->svc->nnodes, &tr, e);
     if (st != FX_OK)
         return st;
+    fx_cli_read_ahead(tr, reader);
     /* Requests go through in batches: the keys of a batch are prefetched
      * before the first is counted. */
     enum { BATCH = 16 };
@@ -224,7 +227,7 @@ static char *csv(const fx_mrc *m)
 
 int fx_cmd_mrc(int argc, char **argv)
 {
-    mrc_opts o = {NULL, NULL, NULL, 1.0, NULL};
+    mrc_opts o = {NULL, NULL, NULL, 1.0, NULL, FX_READER_AUTO};
     char **pos = calloc((size_t)argc + 1, sizeof *pos);
     int npos = 0;
     uint64_t *caps = malloc(FX_MRC_SIZES_MAX * sizeof *caps);
@@ -319,7 +322,7 @@ int fx_cmd_mrc(int argc, char **argv)
             code = fx_cli_fail(&e);
             goto done;
         }
-        fx_status st = feed(arch, trace_path, &src, pre, &e);
+        fx_status st = feed(arch, trace_path, o.reader, &src, pre, &e);
         fx_mrc_summary_get(pre, &sum);
         fx_mrc_free(pre);
         if (st != FX_OK) {
@@ -338,7 +341,7 @@ int fx_cmd_mrc(int argc, char **argv)
         }
     }
     if (fx_mrc_alloc(caps, ncaps, o.sample, &m, &e) != FX_OK ||
-        feed(arch, trace_path, &src, m, &e) != FX_OK) {
+        feed(arch, trace_path, o.reader, &src, m, &e) != FX_OK) {
         code = fx_cli_fail(&e);
         goto done;
     }

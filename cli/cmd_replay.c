@@ -47,8 +47,7 @@ const fx_opt fx_replay_options[] = {
     {"latency-out", 0, FX_OPT_STRING, "FILE", OFF(latency_out),
      "write each counted request's latency in ms, one per line", NULL},
     {"quiet", 'q', FX_OPT_FLAG, NULL, OFF(quiet), "no progress line on a terminal", NULL},
-    {"reader", 0, FX_OPT_CHOICE, "auto|thread|inline", OFF(reader),
-     "parse a trace file in a thread of its own (auto: when 2+ CPUs are online)", fx_reader_modes},
+    FX_OPT_READER(OFF(reader)),
     {NULL, 0, 0, NULL, 0, NULL, NULL},
 };
 

@@ -54,6 +54,7 @@ typedef struct trace_opts {
     int time_unit;
     const char *sep;
     int skip_header, spread;
+    int reader; /* stats */
 } trace_opts;
 
 /* --window not given. */
@@ -98,6 +99,7 @@ const fx_opt fx_trace_stats_options[] = {
     {"top", 0, FX_OPT_U64, "K", OFF(top), "list the K most frequent keys (default: 10)", NULL},
     {"output", 'o', FX_OPT_STRING, "FILE", OFF(output),
      "write the summary to FILE, atomically (default: stdout)", NULL},
+    FX_OPT_READER(OFF(reader)),
     {NULL, 0, 0, NULL, 0, NULL, NULL},
 };
 
@@ -187,6 +189,9 @@ const fx_opt fx_trace_options[] = {
      "import csv: the first line names the columns", NULL},
     {"spread", 0, FX_OPT_FLAG, NULL, OFF(spread),
      "import csv: spread each whole second's requests over it", NULL},
+    {"reader", 0, FX_OPT_CHOICE, "auto|thread|inline", OFF(reader),
+     "stats: parse the trace in a thread of its own (auto: when 2+ CPUs are online)",
+     fx_reader_modes},
     {NULL, 0, 0, NULL, 0, NULL, NULL},
 };
 
@@ -796,6 +801,7 @@ static int cmd_stats(int argc, char **argv)
     }
     if (!s.service)
         s.service = svc->name;
+    fx_cli_read_ahead(r, o.reader);
     code = stats_read(r, &s);
     if (code != FX_EXIT_OK)
         goto done;

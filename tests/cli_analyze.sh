@@ -107,6 +107,12 @@ if [ "$(json_get "$tmp/a2.json" latency_ms.mean)" = "$(json_get "$tmp/a.json" la
 # --- mrc ------------------------------------------------------------------------
 run mrc "$tmp/mm.trace" --arch "$tmp/cached.json" --cache c -o "$tmp/m.csv"
 expect_status "mrc default sizes" 0
+# Both passes read ahead in a thread, or both inline: the same curve.
+for m in thread inline; do
+    run mrc "$tmp/mm.trace" --arch "$tmp/cached.json" --cache c --reader $m -o "$tmp/m-$m.csv"
+    expect_status "mrc --reader $m" 0
+    if cmp -s "$tmp/m.csv" "$tmp/m-$m.csv"; then ok "mrc --reader $m: the same curve"; else fail "mrc --reader $m: another curve"; fi
+done
 if [ "$(head -1 "$tmp/m.csv")" = "capacity_bytes,requests,hits,misses,hit_ratio,byte_hit_ratio" ] &&
     [ "$(wc -l <"$tmp/m.csv")" -eq 65 ]; then ok "mrc: the header and 64 capacities"; else fail "mrc csv" "$(head -3 "$tmp/m.csv")"; fi
 /usr/bin/python3 - "$tmp/m.csv" <<'PY' && ok "mrc: rows consistent, log-spaced up to the working set" || fail "mrc rows"

@@ -63,6 +63,13 @@ expect_out "stats lists top keys" '^top keys'
 
 run trace stats "$tmp/p.trace" --service "$svc" --format json --top 4 -o "$tmp/p.json"
 expect_status "stats json" 0
+for m in thread inline; do
+    run trace stats "$tmp/p.trace" --service "$svc" --format json --top 4 --reader $m -o "$tmp/p-$m.json"
+    expect_status "stats --reader $m" 0
+    if cmp -s "$tmp/p.json" "$tmp/p-$m.json"; then ok "stats --reader $m: the same summary"; else fail "stats --reader $m: another summary"; fi
+done
+run trace stats "$tmp/p.trace" --service "$svc" --reader fast
+expect_error "stats --reader fast" 2 "--reader: expected one of auto, thread, inline"
 [ "$(json_get "$tmp/p.json" requests)" = 2000 ] && ok "json requests" || fail "json requests"
 for key in trace service span_s rate_rps rate_by_quarter_rps.3 distinct_keys nodes.0.id \
     nodes.0.demand_us.mean nodes.0.demand_us.cv nodes.0.bytes.mean nodes.0.distinct_hashes \
