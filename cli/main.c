@@ -97,8 +97,9 @@ const char *const fx_reader_modes[] = {"auto", "thread", "inline", NULL};
 
 void fx_cli_read_ahead(fx_trace_reader *trace, int mode)
 {
-    if (mode == FX_READER_THREAD || (mode == FX_READER_AUTO && sysconf(_SC_NPROCESSORS_ONLN) > 1))
-        (void)fx_trace_read_ahead(trace);
+    int thread =
+        mode == FX_READER_THREAD || (mode == FX_READER_AUTO && sysconf(_SC_NPROCESSORS_ONLN) > 1);
+    (void)fx_trace_read_ahead(trace, thread);
 }
 
 void fx_command_help(FILE *out, const fx_command *c)

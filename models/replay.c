@@ -48,22 +48,11 @@ typedef struct request {
 
 #define REQUEST_SLAB 256
 
-/* Requests parsed ahead of the one arriving next. Reading the trace a few
- * lines early lets the entry cache's index slot and then its entry be
- * loaded before the lookup needs them (7 measured a little better than 3,
- * 4 about as well). Only the reading moves: a request
- * read ahead counts and reports (a read error too) when it comes next. */
+/* The reader parses a block of requests ahead (fx_trace_read_ahead): the
+ * entry cache's index slot of the request this many after the next is
+ * loaded early, and the next one's entry (7 measured a little better than
+ * 3, 4 about as well). */
 #define AHEAD 7
-#define RING  (AHEAD + 1) /* a power of two */
-
-/* A request read ahead: what fx_trace_next_to returned, with its fields in
- * an array of its own (the reader's key lasts until its next call only). */
-typedef struct ahead_rec {
-    int got; /* 1 a request, 0 the end, -1 an error (read_err says which) */
-    fx_trace_rec rec;
-    uint64_t part_key; /* when the entry is partitioned; rec.key is not kept */
-    fx_trace_field *fields;
-} ahead_rec;
 
 typedef struct slab {
     struct slab *next;
@@ -129,12 +118,9 @@ typedef struct replay {
     fx_time last_done;
     int measuring;
 
-    const ahead_rec *cur; /* the next request to arrive (when have_rec) */
+    fx_trace_rec cur;  /* the next request to arrive (when have_rec) */
+    uint64_t part_key; /* its key for partitioning, when the entry is partitioned */
     int have_rec;
-    ahead_rec ahead[RING]; /* a ring: cur, then the ones read after it */
-    unsigned ahead_first, ahead_count;
-    int ahead_done;        /* the reader has ended or failed: read no more */
-    fx_err read_err;       /* the reader's error, reported when its turn comes */
     uint8_t *given;        /* per node: the current line gives it */
     fx_cache *entry_cache; /* the cache looked up first with the request key, or NULL */
 } replay;
@@ -473,41 +459,16 @@ static void arrival(void *ctx, void *obj, uint64_t arg);
 /* The arrival time of the request read ahead, scaled. */
 static fx_time arrival_time(const replay *r)
 {
-    fx_time at = r->cur->rec.t;
+    fx_time at = r->cur.t;
     fx_time t = r->scale == 1.0 ? at : (fx_time)((double)at / r->scale + 0.5);
     return t < r->sim->now ? r->sim->now : t; /* rounding never reorders */
 }
 
-/* Read the trace into the ring until it holds AHEAD requests beyond the
- * one in use, or the reader has ended. */
-static void fill_ahead(replay *r)
-{
-    while (!r->ahead_done && r->ahead_count < AHEAD) {
-        ahead_rec *a = &r->ahead[(r->ahead_first + r->ahead_count) & (RING - 1)];
-        a->got = fx_trace_next_to(r->trace, &a->rec, a->fields, &r->read_err);
-        r->ahead_count++;
-        if (a->got <= 0) {
-            r->ahead_done = 1;
-            return;
-        }
-        if (r->entry_partitioned)
-            a->part_key = fx_partition_key(a->rec.key, a->rec.key_len);
-        a->rec.key = NULL;
-        if (r->entry_cache)
-            fx_cache_prefetch(r->entry_cache, a->rec.key_hash);
-    }
-}
-
-/* Read the next request ahead; returns 1 when there is one. */
+/* Read the next request; returns 1 when there is one. */
 static int read_ahead(replay *r)
 {
-    fill_ahead(r);
-    ahead_rec *a = &r->ahead[r->ahead_first];
-    r->ahead_first = (r->ahead_first + 1) & (RING - 1);
-    r->ahead_count--;
-    int got = a->got;
+    int got = fx_trace_next(r->trace, &r->cur, r->err);
     if (got < 0) {
-        *r->err = r->read_err;
         fail(r, r->err->code ? r->err->code : FX_EINVAL);
         return 0;
     }
@@ -516,13 +477,16 @@ static int read_ahead(replay *r)
         maybe_finish(r);
         return 0;
     }
-    r->cur = a;
-    if (r->entry_cache && r->ahead_count > 0) {
-        /* The request after this one: its slot was asked for when it was
-         * read; now its entry. */
-        const ahead_rec *next = &r->ahead[r->ahead_first];
-        if (next->got > 0)
-            fx_cache_prefetch_entry(r->entry_cache, next->rec.key_hash);
+    if (r->entry_partitioned)
+        r->part_key = fx_partition_key(r->cur.key, r->cur.key_len);
+    uint64_t h;
+    if (r->entry_cache) {
+        if (fx_trace_peek_hash(r->trace, AHEAD, &h))
+            fx_cache_prefetch(r->entry_cache, h);
+        /* The request after this one: its slot was asked for AHEAD - 1
+         * requests ago; now its entry. */
+        if (fx_trace_peek_hash(r->trace, 1, &h))
+            fx_cache_prefetch_entry(r->entry_cache, h);
     }
     r->res->total_requests++;
     if (r->opts->on_progress && (r->res->total_requests & 0xffff) == 0)
@@ -535,7 +499,7 @@ static int start_request(replay *r)
 {
     fx_sim *sim = r->sim;
     const fx_service *svc = r->svc;
-    const fx_trace_rec *rec = &r->cur->rec;
+    const fx_trace_rec *rec = &r->cur;
 
     request *q = request_get(r);
     if (!q) {
@@ -546,7 +510,7 @@ static int start_request(replay *r)
     q->arrived = sim->now;
     q->key_hash = rec->key_hash;
     if (r->entry_partitioned)
-        q->part_key = r->cur->part_key;
+        q->part_key = r->part_key;
     q->pending = r->nsync;
     q->alive = svc->nnodes;
     q->refresh = -1;
@@ -684,8 +648,6 @@ static void replay_free(replay *r)
     free(r->pre);
     free(r->sync);
     free(r->given);
-    for (unsigned i = 0; i < RING; i++)
-        free(r->ahead[i].fields);
     free(r->demand_mean);
     free(r->demand_n);
     slab *s = r->slabs;
@@ -725,10 +687,6 @@ static fx_status setup(replay *r)
     r->tier = calloc(arch->npools, sizeof *r->tier);
     r->profile_rng = calloc(svc->nnodes, sizeof *r->profile_rng);
     r->given = calloc(svc->nnodes, 1);
-    size_t max_fields = svc->nnodes < FX_TRACE_FIELDS_MAX ? svc->nnodes : FX_TRACE_FIELDS_MAX;
-    for (unsigned i = 0; i < RING; i++)
-        if (!(r->ahead[i].fields = malloc((max_fields ? max_fields : 1) * sizeof(fx_trace_field))))
-            return FX_ENOMEM;
     r->sync = calloc(svc->nnodes, 1);
     r->caches = calloc(arch->ncaches ? arch->ncaches : 1, sizeof *r->caches);
     if (!res->hist || !res->pools || !res->caches || !r->sim || !r->tier || !r->profile_rng ||
@@ -839,6 +797,9 @@ fx_status fx_replay_run(const fx_arch *arch, fx_trace_reader *trace, const fx_re
         return fx_err_set(e, st, st == FX_ENOMEM ? "out of memory" : "cannot set up the replay");
     }
 
+    /* Blocks of requests parsed ahead, in this thread unless the caller
+     * asked for one of the reader's own. */
+    (void)fx_trace_read_ahead(trace, 0);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (read_ahead(&r)) {

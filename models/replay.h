@@ -96,7 +96,9 @@ typedef struct fx_replay_result {
 
 /* Replay TRACE (opened with the architecture's node ids) against ARCH.
  * Fills RES, released with fx_replay_result_free. An error in the trace
- * stops the replay and is returned with its FILE:LINE. */
+ * stops the replay and is returned with its FILE:LINE. The trace is read
+ * ahead in blocks (fx_trace_read_ahead), in this thread unless the caller
+ * started the reader's thread before. */
 fx_status fx_replay_run(const fx_arch *arch, fx_trace_reader *trace, const fx_replay_opts *opts,
                         fx_replay_result *res, fx_err *e);
 

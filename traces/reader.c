@@ -1001,13 +1001,15 @@ static int read_next(fx_trace_reader *r, fx_trace_rec *rec, fx_err *e)
     return 0;
 }
 
-/* ---- reading in a thread ------------------------------------------------- */
+/* ---- reading ahead in blocks ---------------------------------------------- */
 
-/* The thread fills blocks of parsed requests in a ring; the caller empties
- * them in order. A block holds its requests' fields and keys, so a request
- * taken from it stays valid until the caller moves to the next block, which
- * happens in the call after its last request. Blocks change hands under the
- * mutex, which orders the thread's writes before the caller's reads. */
+/* fx_trace_read_ahead parses requests a block at a time: in the caller's
+ * thread into one block, refilled when it is used up, or in a thread of its
+ * own into a ring of blocks that the caller empties in order. A block holds
+ * its requests' fields and keys, so a request taken from it stays valid
+ * until the caller moves on to the next block, which happens in the call
+ * after its last request. In a thread, blocks change hands under the mutex,
+ * which orders the thread's writes before the caller's reads. */
 #define AHEAD_BLOCKS 8   /* in the ring */
 #define AHEAD_RECS   512 /* requests in a block, at most */
 #define AHEAD_WAKE   2   /* a full ring waits until this many are left */
@@ -1024,6 +1026,8 @@ typedef struct ahead_block {
 } ahead_block;
 
 typedef struct ahead {
+    int threaded;
+    unsigned nblocks;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t filled; /* the thread filled a block */
@@ -1039,6 +1043,7 @@ typedef struct ahead {
 /* Fill B with the requests that fit, up to the end or an error. */
 static void ahead_fill(fx_trace_reader *r, ahead *a, ahead_block *b)
 {
+    fx_trace_field *own = r->fields;
     size_t fu = 0, ku = 0;
     b->n = 0;
     b->next = 0;
@@ -1050,7 +1055,7 @@ static void ahead_fill(fx_trace_reader *r, ahead *a, ahead_block *b)
         int got = read_next(r, rec, &b->err);
         if (got <= 0) {
             b->end = got < 0 ? -1 : 1;
-            return;
+            break;
         }
         memcpy(b->keys + ku, rec->key, rec->key_len + 1);
         rec->key = b->keys + ku;
@@ -1058,13 +1063,13 @@ static void ahead_fill(fx_trace_reader *r, ahead *a, ahead_block *b)
         fu += rec->nfields;
         b->n++;
     }
+    r->fields = own;
 }
 
 static void *ahead_main(void *arg)
 {
     fx_trace_reader *r = arg;
     ahead *a = r->ahead;
-    fx_trace_field *own = r->fields;
     for (;;) {
         pthread_mutex_lock(&a->mu);
         /* A full ring waits until only AHEAD_WAKE blocks are left: one
@@ -1087,13 +1092,12 @@ static void *ahead_main(void *arg)
         if (b->end)
             break;
     }
-    r->fields = own;
     return NULL;
 }
 
 static void ahead_free(ahead *a)
 {
-    for (unsigned i = 0; i < AHEAD_BLOCKS; i++) {
+    for (unsigned i = 0; i < a->nblocks; i++) {
         free(a->block[i].recs);
         free(a->block[i].fields);
         free(a->block[i].keys);
@@ -1101,11 +1105,30 @@ static void ahead_free(ahead *a)
     free(a);
 }
 
-int fx_trace_read_ahead(fx_trace_reader *r)
+/* Start the thread on the ring of A; returns 1, or 0 when it cannot. */
+static int ahead_start(fx_trace_reader *r, ahead *a)
+{
+    if (pthread_mutex_init(&a->mu, NULL) != 0)
+        return 0;
+    if (pthread_cond_init(&a->filled, NULL) == 0) {
+        if (pthread_cond_init(&a->space, NULL) == 0) {
+            if (pthread_create(&a->thread, NULL, ahead_main, r) == 0)
+                return 1;
+            pthread_cond_destroy(&a->space);
+        }
+        pthread_cond_destroy(&a->filled);
+    }
+    pthread_mutex_destroy(&a->mu);
+    return 0;
+}
+
+int fx_trace_read_ahead(fx_trace_reader *r, int thread)
 {
     struct stat sb;
-    if (r->ahead || r->state != 0 || fstat(r->fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+    if (r->ahead || r->state != 0)
         return 0;
+    if (thread && (fstat(r->fd, &sb) != 0 || !S_ISREG(sb.st_mode)))
+        thread = 0;
     ahead *a = calloc(1, sizeof *a);
     if (!a)
         return 0;
@@ -1113,45 +1136,31 @@ int fx_trace_read_ahead(fx_trace_reader *r)
      * one request with as many fields as a line may have. */
     size_t per = r->fields_cap < 8 ? r->fields_cap : 8;
     a->fields_cap = AHEAD_RECS * per + r->fields_cap;
-    int ok = 1;
-    for (unsigned i = 0; i < AHEAD_BLOCKS; i++) {
+    a->nblocks = thread ? AHEAD_BLOCKS : 1;
+    for (unsigned i = 0; i < a->nblocks; i++) {
         ahead_block *b = &a->block[i];
         b->recs = malloc(AHEAD_RECS * sizeof *b->recs);
         b->fields = malloc((a->fields_cap ? a->fields_cap : 1) * sizeof *b->fields);
         b->keys = malloc(AHEAD_KEYS);
-        ok = ok && b->recs && b->fields && b->keys;
-    }
-    if (!ok || pthread_mutex_init(&a->mu, NULL) != 0) {
-        ahead_free(a);
-        return 0;
-    }
-    if (pthread_cond_init(&a->filled, NULL) != 0) {
-        pthread_mutex_destroy(&a->mu);
-        ahead_free(a);
-        return 0;
-    }
-    if (pthread_cond_init(&a->space, NULL) != 0) {
-        pthread_cond_destroy(&a->filled);
-        pthread_mutex_destroy(&a->mu);
-        ahead_free(a);
-        return 0;
+        if (!b->recs || !b->fields || !b->keys) {
+            ahead_free(a);
+            return 0; /* the caller's thread reads line by line, as before */
+        }
     }
     r->ahead = a;
-    if (pthread_create(&a->thread, NULL, ahead_main, r) != 0) {
-        r->ahead = NULL;
-        pthread_cond_destroy(&a->space);
-        pthread_cond_destroy(&a->filled);
-        pthread_mutex_destroy(&a->mu);
-        ahead_free(a);
-        return 0;
+    if (thread && ahead_start(r, a)) {
+        a->threaded = 1;
+        return 1;
     }
-    return 1;
+    a->cur = &a->block[0]; /* empty: the first call fills it */
+    return 0;
 }
 
-/* The next request from the thread's blocks: what read_next returned
- * there. FIELDS, when given, receives a copy of the fields. */
-static int ahead_next(ahead *a, fx_trace_rec *rec, fx_trace_field *fields, fx_err *e)
+/* The next request from the blocks. FIELDS, when given, receives a copy of
+ * the fields. */
+static int ahead_next(fx_trace_reader *r, fx_trace_rec *rec, fx_trace_field *fields, fx_err *e)
 {
+    ahead *a = r->ahead;
     for (;;) {
         ahead_block *b = a->cur;
         if (b && b->next < b->n) {
@@ -1168,6 +1177,10 @@ static int ahead_next(ahead *a, fx_trace_rec *rec, fx_trace_field *fields, fx_er
                 *e = b->err;
             return b->end < 0 ? -1 : 0;
         }
+        if (!a->threaded) {
+            ahead_fill(r, a, b);
+            continue;
+        }
         pthread_mutex_lock(&a->mu);
         if (b) {
             a->head = (a->head + 1) % AHEAD_BLOCKS;
@@ -1181,18 +1194,32 @@ static int ahead_next(ahead *a, fx_trace_rec *rec, fx_trace_field *fields, fx_er
     }
 }
 
-/* Stop the thread and wait for it. */
+int fx_trace_peek_hash(const fx_trace_reader *r, unsigned k, uint64_t *hash)
+{
+    const ahead *a = r->ahead;
+    if (!a || !a->cur || k == 0 || a->cur->next == 0)
+        return 0;
+    size_t i = a->cur->next - 1 + k;
+    if (i >= a->cur->n)
+        return 0;
+    *hash = a->cur->recs[i].key_hash;
+    return 1;
+}
+
+/* Stop the thread, if any, and free the blocks. */
 static void ahead_stop(fx_trace_reader *r)
 {
     ahead *a = r->ahead;
-    pthread_mutex_lock(&a->mu);
-    a->stop = 1;
-    pthread_cond_signal(&a->space);
-    pthread_mutex_unlock(&a->mu);
-    pthread_join(a->thread, NULL);
-    pthread_cond_destroy(&a->space);
-    pthread_cond_destroy(&a->filled);
-    pthread_mutex_destroy(&a->mu);
+    if (a->threaded) {
+        pthread_mutex_lock(&a->mu);
+        a->stop = 1;
+        pthread_cond_signal(&a->space);
+        pthread_mutex_unlock(&a->mu);
+        pthread_join(a->thread, NULL);
+        pthread_cond_destroy(&a->space);
+        pthread_cond_destroy(&a->filled);
+        pthread_mutex_destroy(&a->mu);
+    }
     ahead_free(a);
     r->ahead = NULL;
 }
@@ -1200,14 +1227,14 @@ static void ahead_stop(fx_trace_reader *r)
 int fx_trace_next(fx_trace_reader *r, fx_trace_rec *rec, fx_err *e)
 {
     if (r->ahead)
-        return ahead_next(r->ahead, rec, NULL, e);
+        return ahead_next(r, rec, NULL, e);
     return read_next(r, rec, e);
 }
 
 int fx_trace_next_to(fx_trace_reader *r, fx_trace_rec *rec, fx_trace_field *fields, fx_err *e)
 {
     if (r->ahead)
-        return ahead_next(r->ahead, rec, fields, e);
+        return ahead_next(r, rec, fields, e);
     fx_trace_field *own = r->fields;
     r->fields = fields;
     int got = read_next(r, rec, e);

@@ -87,17 +87,26 @@ int fx_trace_next(fx_trace_reader *r, fx_trace_rec *rec, fx_err *e);
  * call only. For reading a few requests ahead without copying. */
 int fx_trace_next_to(fx_trace_reader *r, fx_trace_rec *rec, fx_trace_field *fields, fx_err *e);
 
-/* From now on, read and parse in a thread of its own, a few thousand
- * requests ahead of the caller, so that the parsing overlaps the caller's
- * work on another CPU. fx_trace_next and fx_trace_next_to return the same
- * requests, the same error and the same end, in the same order, with the
- * same lifetimes; memory stays bounded (a few hundred KiB). Only a regular
- * file is read this way: the thread must never block in a read that the
- * caller cannot end (a pipe, a terminal). For any other input, after the
- * end or an error, or when no thread can start, the caller's thread goes on
- * reading. Returns 1 when a thread reads, else 0. fx_trace_close stops the
- * thread. The reader is still used from one thread at a time. */
-int fx_trace_read_ahead(fx_trace_reader *r);
+/* From now on, read and parse a block of requests (up to 512) at a time,
+ * ahead of the caller: in the caller's thread, or with THREAD in a thread
+ * of its own that keeps a ring of 8 blocks filled, so that parsing overlaps
+ * the caller's work on another CPU. fx_trace_next and fx_trace_next_to
+ * return the same requests, the same error and the same end, in the same
+ * order, with the same lifetimes; memory stays bounded (under 1 MiB), and
+ * fx_trace_peek_hash can see requests to come. Only a regular file is read
+ * by a thread: the thread must never block in a read that the caller cannot
+ * end (a pipe, a terminal); any other input is read ahead in the caller's
+ * thread. Nothing changes after the end or an error, on a second call, or
+ * when memory runs out (the reader goes on line by line). Returns 1 when a
+ * thread reads, else 0. fx_trace_close stops the thread. The reader is
+ * still used from one thread at a time. */
+int fx_trace_read_ahead(fx_trace_reader *r, int thread);
+
+/* The key hash of the K-th request after the one fx_trace_next last
+ * returned (K >= 1), when it is already parsed into the block in use:
+ * 1 and *HASH, else 0 (not read yet, past the end, or no read-ahead). For
+ * prefetching what the requests to come will touch. */
+int fx_trace_peek_hash(const fx_trace_reader *r, unsigned k, uint64_t *hash);
 
 /* The "#service" header's value, or NULL when the trace has none. */
 const char *fx_trace_service(const fx_trace_reader *r);

@@ -818,11 +818,17 @@ END_TEST
 
 /* ---- reading in a thread -------------------------------------------------- */
 
-/* Read PATH twice side by side, once in the caller's thread and once with
- * fx_trace_read_ahead (which must start a thread when THREADED), and
- * compare every request, the end or the error, and that it sticks. The
- * threaded reader alternates fx_trace_next and fx_trace_next_to. Returns
- * the number of requests. */
+/* A hash fx_trace_peek_hash gave for request number AT. */
+typedef struct peeked {
+    size_t at;
+    uint64_t hash;
+} peeked;
+
+/* Read PATH twice side by side, line by line and with fx_trace_read_ahead
+ * (in a thread when THREADED, which must start one), and compare every
+ * request, the end or the error, and that it sticks. The second reader
+ * alternates fx_trace_next and fx_trace_next_to, and every hash it peeks
+ * must be that of the request it names. Returns the number of requests. */
 static size_t assert_read_ahead_same(const char *path, const char *const *names, size_t nn,
                                      int threaded)
 {
@@ -830,11 +836,16 @@ static size_t assert_read_ahead_same(const char *path, const char *const *names,
     fx_err ea = {0}, eb = {0};
     ck_assert_int_eq(fx_trace_open(path, names, nn, &a, &ea), FX_OK);
     ck_assert_int_eq(fx_trace_open(path, names, nn, &b, &eb), FX_OK);
-    ck_assert_int_eq(fx_trace_read_ahead(b), threaded);
-    ck_assert_int_eq(fx_trace_read_ahead(b), 0); /* once only */
+    ck_assert_int_eq(fx_trace_read_ahead(b, threaded), threaded);
+    ck_assert_int_eq(fx_trace_read_ahead(b, 1), 0); /* once only */
     static fx_trace_field own[FX_TRACE_FIELDS_MAX];
     fx_trace_rec x, y;
-    size_t n = 0;
+    size_t n = 0, cap = 1024, npeek = 0, peek_cap = 1024;
+    uint64_t *hashes = malloc(cap * sizeof *hashes);
+    peeked *peeks = malloc(peek_cap * sizeof *peeks);
+    ck_assert(hashes && peeks);
+    uint64_t h;
+    ck_assert_int_eq(fx_trace_peek_hash(b, 1, &h), 0); /* nothing returned yet */
     int ga, gb;
     for (;;) {
         ga = fx_trace_next(a, &x, &ea);
@@ -859,8 +870,30 @@ static size_t assert_read_ahead_same(const char *path, const char *const *names,
         }
         if (n % 2)
             ck_assert_ptr_eq(y.fields, own);
+        if (n == cap) {
+            hashes = realloc(hashes, (cap *= 2) * sizeof *hashes);
+            ck_assert_ptr_nonnull(hashes);
+        }
+        hashes[n] = x.key_hash;
+        for (unsigned k = 1; k <= 9; k += 2)
+            if (fx_trace_peek_hash(b, k, &h)) {
+                if (npeek == peek_cap) {
+                    peeks = realloc(peeks, (peek_cap *= 2) * sizeof *peeks);
+                    ck_assert_ptr_nonnull(peeks);
+                }
+                peeks[npeek++] = (peeked){n + k, h};
+            }
+        ck_assert_int_eq(fx_trace_peek_hash(b, 0, &h), 0);
         n++;
     }
+    for (size_t i = 0; i < npeek; i++) {
+        ck_assert_uint_lt(peeks[i].at, n);
+        ck_assert_uint_eq(peeks[i].hash, hashes[peeks[i].at]);
+    }
+    /* Most requests of a block see the ones after them. */
+    ck_assert_uint_ge(npeek, n > 1000 ? 4 * (n - n / 10) : 0);
+    free(hashes);
+    free(peeks);
     if (ga < 0) {
         ck_assert_str_eq(ea.msg, eb.msg);
         ck_assert_int_eq(ea.code, eb.code);
@@ -880,8 +913,9 @@ START_TEST(read_ahead_same)
     enum { LINES = 20000 }; /* dozens of the thread's blocks */
     size_t len;
     char *text = sample_trace(LINES, &len);
-    ck_assert_uint_eq(assert_read_ahead_same(put_file("s.trace", text, len), nodes, NNODES, 1),
-                      LINES);
+    for (int thread = 0; thread <= 1; thread++)
+        ck_assert_uint_eq(
+            assert_read_ahead_same(put_file("s.trace", text, len), nodes, NNODES, thread), LINES);
     ck_assert_uint_eq(assert_read_ahead_same(put_gz("s.trace.gz", text, len), nodes, NNODES, 1),
                       LINES);
     /* An error far in, after many blocks: the requests before it, then it. */
@@ -902,6 +936,7 @@ START_TEST(read_ahead_same)
         if (fx_trace_open(path, nodes, NNODES, &r, &e) != FX_OK)
             continue; /* an error in the headers: no request to read ahead */
         fx_trace_close(r);
+        assert_read_ahead_same(path, nodes, NNODES, 0);
         assert_read_ahead_same(path, nodes, NNODES, 1);
     }
 }
@@ -958,7 +993,7 @@ START_TEST(read_ahead_stops)
     /* Closed early: with the thread filling, waiting, or not yet begun. */
     for (int reads = 0; reads < 3000; reads += 1499) {
         fx_trace_reader *r = open_ok(path);
-        ck_assert_int_eq(fx_trace_read_ahead(r), 1);
+        ck_assert_int_eq(fx_trace_read_ahead(r, 1), 1);
         fx_trace_rec rec;
         fx_err e = {0};
         for (int i = 0; i < reads; i++)
@@ -969,7 +1004,7 @@ START_TEST(read_ahead_stops)
     /* Nothing to read ahead: a trace of headers only. */
     static const char headers[] = H "#service s\n# c\n";
     fx_trace_reader *r = open_ok(put_file("h.trace", headers, sizeof headers - 1));
-    ck_assert_int_eq(fx_trace_read_ahead(r), 0);
+    ck_assert_int_eq(fx_trace_read_ahead(r, 1), 0);
     fx_trace_close(r);
 
     /* A FIFO is read in the caller's thread, with the same requests. */
@@ -984,7 +1019,7 @@ START_TEST(read_ahead_stops)
         _exit(ok ? 0 : 1);
     }
     r = open_ok(fifo);
-    ck_assert_int_eq(fx_trace_read_ahead(r), 0);
+    ck_assert_int_eq(fx_trace_read_ahead(r, 1), 0);
     fx_trace_rec rec;
     fx_err e = {0};
     ck_assert_int_eq(fx_trace_next(r, &rec, &e), 1);
