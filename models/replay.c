@@ -118,8 +118,8 @@ typedef struct replay {
     fx_time last_done;
     int measuring;
 
-    fx_trace_rec cur;  /* the next request to arrive (when have_rec) */
-    uint64_t part_key; /* its key for partitioning, when the entry is partitioned */
+    const fx_trace_rec *cur; /* the next request to arrive (when have_rec) */
+    uint64_t part_key;       /* its key for partitioning, when the entry is partitioned */
     int have_rec;
     uint8_t *given;        /* per node: the current line gives it */
     fx_cache *entry_cache; /* the cache looked up first with the request key, or NULL */
@@ -459,7 +459,7 @@ static void arrival(void *ctx, void *obj, uint64_t arg);
 /* The arrival time of the request read ahead, scaled. */
 static fx_time arrival_time(const replay *r)
 {
-    fx_time at = r->cur.t;
+    fx_time at = r->cur->t;
     fx_time t = r->scale == 1.0 ? at : (fx_time)((double)at / r->scale + 0.5);
     return t < r->sim->now ? r->sim->now : t; /* rounding never reorders */
 }
@@ -467,7 +467,7 @@ static fx_time arrival_time(const replay *r)
 /* Read the next request; returns 1 when there is one. */
 static int read_ahead(replay *r)
 {
-    int got = fx_trace_next(r->trace, &r->cur, r->err);
+    int got = fx_trace_next_ref(r->trace, &r->cur, r->err);
     if (got < 0) {
         fail(r, r->err->code ? r->err->code : FX_EINVAL);
         return 0;
@@ -478,7 +478,7 @@ static int read_ahead(replay *r)
         return 0;
     }
     if (r->entry_partitioned)
-        r->part_key = fx_partition_key(r->cur.key, r->cur.key_len);
+        r->part_key = fx_partition_key(r->cur->key, r->cur->key_len);
     uint64_t h;
     if (r->entry_cache) {
         if (fx_trace_peek_hash(r->trace, AHEAD, &h))
@@ -499,7 +499,7 @@ static int start_request(replay *r)
 {
     fx_sim *sim = r->sim;
     const fx_service *svc = r->svc;
-    const fx_trace_rec *rec = &r->cur;
+    const fx_trace_rec *rec = r->cur;
 
     request *q = request_get(r);
     if (!q) {

@@ -92,7 +92,8 @@ struct fx_trace_reader {
     int state; /* 0 reading, 1 ended, -1 failed (err says why) */
     fx_err err;
 
-    struct ahead *ahead; /* the parsing thread (fx_trace_read_ahead), or NULL */
+    struct ahead *ahead; /* the blocks read ahead (fx_trace_read_ahead), or NULL */
+    fx_trace_rec last;   /* fx_trace_next_ref's request when not from a block */
 };
 
 /* ---- messages ------------------------------------------------------------ */
@@ -1229,6 +1230,17 @@ int fx_trace_next(fx_trace_reader *r, fx_trace_rec *rec, fx_err *e)
     if (r->ahead)
         return ahead_next(r, rec, NULL, e);
     return read_next(r, rec, e);
+}
+
+int fx_trace_next_ref(fx_trace_reader *r, const fx_trace_rec **rec, fx_err *e)
+{
+    ahead *a = r->ahead;
+    if (a && a->cur && a->cur->next < a->cur->n) { /* the usual case: no copy */
+        *rec = &a->cur->recs[a->cur->next++];
+        return 1;
+    }
+    *rec = &r->last;
+    return fx_trace_next(r, &r->last, e);
 }
 
 int fx_trace_next_to(fx_trace_reader *r, fx_trace_rec *rec, fx_trace_field *fields, fx_err *e)

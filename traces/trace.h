@@ -87,6 +87,10 @@ int fx_trace_next(fx_trace_reader *r, fx_trace_rec *rec, fx_err *e);
  * call only. For reading a few requests ahead without copying. */
 int fx_trace_next_to(fx_trace_reader *r, fx_trace_rec *rec, fx_trace_field *fields, fx_err *e);
 
+/* fx_trace_next, but *REC points at the request instead of receiving a
+ * copy; it stays valid until the next call. */
+int fx_trace_next_ref(fx_trace_reader *r, const fx_trace_rec **rec, fx_err *e);
+
 /* From now on, read and parse a block of requests (up to 512) at a time,
  * ahead of the caller: in the caller's thread, or with THREAD in a thread
  * of its own that keeps a ring of 8 blocks filled, so that parsing overlaps

@@ -827,8 +827,9 @@ typedef struct peeked {
 /* Read PATH twice side by side, line by line and with fx_trace_read_ahead
  * (in a thread when THREADED, which must start one), and compare every
  * request, the end or the error, and that it sticks. The second reader
- * alternates fx_trace_next and fx_trace_next_to, and every hash it peeks
- * must be that of the request it names. Returns the number of requests. */
+ * takes turns with fx_trace_next, fx_trace_next_to and fx_trace_next_ref,
+ * and every hash it peeks must be that of the request it names. Returns the
+ * number of requests. */
 static size_t assert_read_ahead_same(const char *path, const char *const *names, size_t nn,
                                      int threaded)
 {
@@ -849,7 +850,14 @@ static size_t assert_read_ahead_same(const char *path, const char *const *names,
     int ga, gb;
     for (;;) {
         ga = fx_trace_next(a, &x, &ea);
-        gb = n % 2 ? fx_trace_next_to(b, &y, own, &eb) : fx_trace_next(b, &y, &eb);
+        if (n % 3 == 2) { /* a request by reference */
+            const fx_trace_rec *ref = NULL;
+            gb = fx_trace_next_ref(b, &ref, &eb);
+            ck_assert_ptr_nonnull(ref);
+            y = *ref;
+        } else {
+            gb = n % 3 ? fx_trace_next_to(b, &y, own, &eb) : fx_trace_next(b, &y, &eb);
+        }
         ck_assert_int_eq(ga, gb);
         if (ga != 1)
             break;
@@ -868,7 +876,7 @@ static size_t assert_read_ahead_same(const char *path, const char *const *names,
             ck_assert_uint_eq(x.fields[i].bytes, y.fields[i].bytes);
             ck_assert_uint_eq(x.fields[i].hash, y.fields[i].hash);
         }
-        if (n % 2)
+        if (n % 3 == 1)
             ck_assert_ptr_eq(y.fields, own);
         if (n == cap) {
             hashes = realloc(hashes, (cap *= 2) * sizeof *hashes);
@@ -1007,6 +1015,7 @@ START_TEST(read_ahead_stops)
     ck_assert_int_eq(fx_trace_read_ahead(r, 1), 0);
     fx_trace_close(r);
 
+    uint64_t ref_hash;
     /* A FIFO is read in the caller's thread, with the same requests. */
     const char *fifo = in_dir("f.fifo");
     ck_assert_int_eq(mkfifo(fifo, 0600), 0);
@@ -1031,6 +1040,19 @@ START_TEST(read_ahead_stops)
     int status;
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    /* By reference without reading ahead: line by line, as fx_trace_next. */
+    r = open_ok(put_file("two.trace", two, sizeof two - 1));
+    const fx_trace_rec *ref = NULL;
+    ck_assert_int_eq(fx_trace_next_ref(r, &ref, &e), 1);
+    ck_assert_str_eq(ref->key, "a");
+    ck_assert_uint_eq(ref->nfields, 1);
+    ck_assert_uint_eq(ref->line, 2);
+    ck_assert_int_eq(fx_trace_next_ref(r, &ref, &e), 1);
+    ck_assert_str_eq(ref->key, "b");
+    ck_assert_int_eq(fx_trace_next_ref(r, &ref, &e), 0);
+    ck_assert_int_eq(fx_trace_peek_hash(r, 1, &ref_hash), 0);
+    fx_trace_close(r);
 }
 END_TEST
 
