@@ -507,7 +507,7 @@ int fx_cmd_analyze(int argc, char **argv)
             code = fx_cli_fail(&e);
             goto done;
         }
-        fx_replay_opts ro = {o.rate_scale, 0, o.seed, NULL, NULL, NULL};
+        fx_replay_opts ro = {o.rate_scale, 0, o.seed, NULL, NULL, NULL, 0};
         if (fx_replay_run(arch, trace, &ro, &rep, &e) != FX_OK) {
             code = fx_cli_fail(&e);
             goto done;

@@ -186,9 +186,13 @@ int fx_cmd_replay(int argc, char **argv)
         }
         prog.latency = lat_out.f;
     }
-    fx_replay_opts ro = {o.rate_scale, (fx_time)llround(o.warmup * 1e9),
-                         o.seed,       o.latency_out ? on_latency : NULL,
-                         on_progress,  &prog};
+    fx_replay_opts ro = {o.rate_scale,
+                         (fx_time)llround(o.warmup * 1e9),
+                         o.seed,
+                         o.latency_out ? on_latency : NULL,
+                         on_progress,
+                         &prog,
+                         0};
     fx_status st = fx_replay_run(arch, trace, &ro, &res, &e);
     if (prog.shown)
         fputs("\r\033[K", stderr);

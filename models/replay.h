@@ -48,6 +48,9 @@ typedef struct fx_replay_opts {
     /* Called every 65536 requests read, with the count so far. */
     void (*on_progress)(void *ctx, uint64_t requests);
     void *ctx;
+    /* Take the general way for every request, even where a shortcut gives
+     * the same result (a whole-request cache's hits): for tests. */
+    int no_shortcuts;
 } fx_replay_opts;
 
 typedef struct fx_pool_result {
@@ -91,7 +94,9 @@ typedef struct fx_replay_result {
     uint64_t events;
     double wall_s;
     uint64_t seed;
-    uint64_t peak_in_flight; /* most requests in the system at once */
+    uint64_t peak_in_flight;   /* most requests in the system at once */
+    uint64_t answered_at_once; /* hits of a whole-request cache taken by the shortcut
+                                  (warm-up included; not in the result documents) */
 } fx_replay_result;
 
 /* Replay TRACE (opened with the architecture's node ids) against ARCH.

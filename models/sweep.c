@@ -1161,9 +1161,13 @@ fx_status fx_sweep_point_run(const fx_sweep *s, size_t i, int point_column, char
             memset(&res, 0, sizeof res);
             st = fx_trace_open(wl->traces[t], arch->svc->ids, arch->svc->nnodes, &tr, e);
             if (st == FX_OK) {
-                fx_replay_opts ro = {
-                    rate, (fx_time)llround(warmup * 1e9), fx_sweep_seed(s->seed, r), NULL, NULL,
-                    NULL};
+                fx_replay_opts ro = {rate,
+                                     (fx_time)llround(warmup * 1e9),
+                                     fx_sweep_seed(s->seed, r),
+                                     NULL,
+                                     NULL,
+                                     NULL,
+                                     0};
                 st = fx_replay_run(arch, tr, &ro, &res, e);
             }
             size_t run = t * (size_t)s->replications + (size_t)r;

@@ -316,7 +316,7 @@ static void evaluate(fx_search *s, fx_eval_row *row)
     if (st == FX_OK)
         st = fx_trace_open(s->trace, arch->svc->ids, arch->svc->nnodes, &r, &e);
     if (st == FX_OK) {
-        fx_replay_opts ro = {s->rate_scale, 0, s->o->seed, NULL, NULL, NULL};
+        fx_replay_opts ro = {s->rate_scale, 0, s->o->seed, NULL, NULL, NULL, 0};
         st = fx_replay_run(arch, r, &ro, &res, &e);
     }
     if (st == FX_OK &&

@@ -297,7 +297,7 @@ static void analyze_and_replay(const char *arch_path, const char *trace_path, fx
     ck_assert_msg(fx_net_solve(a, l, 1.0, an, &e) == FX_OK, "%s", e.msg);
     fx_net_load_free(l);
     ck_assert_int_eq(fx_trace_open(trace_path, a->svc->ids, a->svc->nnodes, &tr, &e), FX_OK);
-    fx_replay_opts o = {1.0, 0, 1, NULL, NULL, NULL};
+    fx_replay_opts o = {1.0, 0, 1, NULL, NULL, NULL, 0};
     ck_assert_msg(fx_replay_run(a, tr, &o, sim, &e) == FX_OK, "%s", e.msg);
     fx_trace_close(tr);
     fx_arch_free(a);

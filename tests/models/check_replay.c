@@ -91,7 +91,7 @@ static void run(const char *arch_path, const char *trace_path, double scale, dou
     fx_trace_reader *tr;
     ck_assert_msg(fx_trace_open(trace_path, arch->svc->ids, arch->svc->nnodes, &tr, &e) == FX_OK,
                   "%s", e.msg);
-    fx_replay_opts o = {scale, (fx_time)(warmup_s * 1e9), seed, NULL, NULL, NULL};
+    fx_replay_opts o = {scale, (fx_time)(warmup_s * 1e9), seed, NULL, NULL, NULL, 0};
     ck_assert_msg(fx_replay_run(arch, tr, &o, res, &e) == FX_OK, "%s", e.msg);
     fx_trace_close(tr);
     fx_arch_free(arch);
@@ -232,7 +232,7 @@ START_TEST(missing_demand_without_profile_is_an_error)
     ck_assert_int_eq(fx_arch_load(a, &arch, &e), FX_OK);
     fx_trace_reader *tr;
     ck_assert_int_eq(fx_trace_open(t, arch->svc->ids, 2, &tr, &e), FX_OK);
-    fx_replay_opts o = {1.0, 0, 1, NULL, NULL, NULL};
+    fx_replay_opts o = {1.0, 0, 1, NULL, NULL, NULL, 0};
     fx_replay_result res;
     ck_assert_int_eq(fx_replay_run(arch, tr, &o, &res, &e), FX_EINVAL);
     ck_assert_msg(strstr(e.msg, "np.trace:3: expected a service time for node \"b\""), "%s", e.msg);
@@ -502,6 +502,193 @@ START_TEST(unrecorded_service_time_uses_the_profile)
 }
 END_TEST
 
+/* ---- the whole-request cache shortcut ------------------------------------ */
+
+typedef struct latencies {
+    fx_time *v;
+    size_t n, cap;
+} latencies;
+
+static void keep_latency(void *ctx, fx_time latency)
+{
+    latencies *l = ctx;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 1024;
+        l->v = realloc(l->v, l->cap * sizeof *l->v);
+        ck_assert_ptr_nonnull(l->v);
+    }
+    l->v[l->n++] = latency;
+}
+
+static void run_way(const char *arch_path, const char *trace_path, int no_shortcuts,
+                    fx_replay_result *res, latencies *lat)
+{
+    fx_arch *arch;
+    fx_err e;
+    ck_assert_msg(fx_arch_load(arch_path, &arch, &e) == FX_OK, "%s", e.msg);
+    fx_trace_reader *tr;
+    ck_assert_msg(fx_trace_open(trace_path, arch->svc->ids, arch->svc->nnodes, &tr, &e) == FX_OK,
+                  "%s", e.msg);
+    fx_replay_opts o = {1.0, FX_SEC, 5, keep_latency, NULL, lat, no_shortcuts};
+    ck_assert_msg(fx_replay_run(arch, tr, &o, res, &e) == FX_OK, "%s", e.msg);
+    fx_trace_close(tr);
+    fx_arch_free(arch);
+}
+
+/* Two results that must be the same bit for bit (wall time aside). */
+static void assert_same_result(const fx_replay_result *x, const fx_replay_result *y)
+{
+    ck_assert_uint_eq(x->requests, y->requests);
+    ck_assert_uint_eq(x->completed, y->completed);
+    ck_assert_uint_eq(x->failed, y->failed);
+    ck_assert_uint_eq(x->stale_responses, y->stale_responses);
+    ck_assert_uint_eq(x->total_requests, y->total_requests);
+    ck_assert(memcmp(&x->latency, &y->latency, sizeof x->latency) == 0);
+    ck_assert(memcmp(x->hist, y->hist, sizeof *x->hist) == 0);
+    ck_assert(memcmp(&x->batch, &y->batch, sizeof x->batch) == 0);
+    ck_assert(x->throughput_rps == y->throughput_rps);
+    ck_assert(x->elapsed_s == y->elapsed_s);
+    ck_assert(x->mean_in_flight == y->mean_in_flight);
+    ck_assert_uint_eq(x->peak_in_flight, y->peak_in_flight);
+    ck_assert_uint_eq(x->events, y->events);
+    for (uint32_t p = 0; p < x->npools; p++) {
+        ck_assert(x->pools[p].utilization == y->pools[p].utilization);
+        ck_assert(x->pools[p].mean_queue == y->pools[p].mean_queue);
+        ck_assert(x->pools[p].mean_wait_ms == y->pools[p].mean_wait_ms);
+        ck_assert_uint_eq(x->pools[p].visits, y->pools[p].visits);
+    }
+    for (uint32_t c = 0; c < x->ncaches; c++) {
+        ck_assert_uint_eq(x->caches[c].hits, y->caches[c].hits);
+        ck_assert_uint_eq(x->caches[c].misses, y->caches[c].misses);
+        ck_assert_uint_eq(x->caches[c].evictions, y->caches[c].evictions);
+        ck_assert_uint_eq(x->caches[c].stale_hits, y->caches[c].stale_hits);
+        ck_assert_uint_eq(x->caches[c].expirations, y->caches[c].expirations);
+    }
+}
+
+/* A cache over the whole service (a -> b, from the entry to the exit)
+ * answers a hit on the spot, without a request block: the same result, bit
+ * for bit, as the general way, under every policy, with evictions, a TTL,
+ * stale hits, a warm-up, and lines that leave a node to its profile or say
+ * "-" (those take the general way: it draws from the profile). */
+START_TEST(whole_cache_shortcut_changes_nothing)
+{
+    fixture("w.service.json",
+            "{\"service\": \"w\", \"entry\": \"a\", \"exit\": \"b\",\n"
+            " \"nodes\": [{\"id\": \"a\", \"profile\": \"exp:200us\", \"volatile_s\": 3},\n"
+            "           {\"id\": \"b\", \"profile\": \"exp:300us\", \"volatile_s\": 3}],\n"
+            " \"edges\": [[\"a\", \"b\"]]}\n");
+    size_t cap = 6000 * 64 + 64, len = 0;
+    char *text = malloc(cap);
+    ck_assert_ptr_nonnull(text);
+    len += (size_t)sprintf(text, "#fluxotrace 1\n");
+    fx_pcg32 g;
+    fx_pcg32_seed(&g, 3, 9);
+    uint64_t t = 0;
+    for (int i = 0; i < 6000; i++) {
+        t += 1 + fx_pcg32_bounded(&g, 2000);
+        double u = (double)fx_pcg32_bounded(&g, 1000) / 1000.0;
+        unsigned k = (unsigned)(u * u * u * 300);       /* a few hot keys, a long tail */
+        unsigned version = (unsigned)(t / 2500000) % 3; /* outputs change now and then */
+        unsigned way = fx_pcg32_bounded(&g, 20);
+        len += (size_t)sprintf(text + len, "%llu\tk%u", (unsigned long long)t, k);
+        if (way == 0) /* b left to its profile */
+            len += (size_t)sprintf(text + len, "\ta=150/%u/%x\n", 40 + k, k);
+        else if (way == 1) /* a not recorded */
+            len += (size_t)sprintf(text + len, "\ta=-/%u/%x\tb=250/%u/%x\n", 40 + k, k, 60 + k,
+                                   k * 4 + version);
+        else
+            len += (size_t)sprintf(text + len, "\ta=150/%u/%x\tb=%u/%u/%x\n", 40 + k, k,
+                                   200 + fx_pcg32_bounded(&g, 200), 60 + k, k * 4 + version);
+    }
+    char trace[128]; /* fixture's paths are reused after a few calls */
+    snprintf(trace, sizeof trace, "%s", fixture("w.trace", text));
+    free(text);
+
+    static const char *const policies[] = {"lru", "fifo", "lfu", "clock", "s3fifo", "sieve"};
+    uint64_t evictions = 0, expirations = 0, stale = 0;
+    char arch[1024];
+    for (size_t pi = 0; pi < sizeof policies / sizeof policies[0]; pi++) {
+        snprintf(arch, sizeof arch,
+                 "{\"name\": \"w\", \"service\": \"w.service.json\",\n"
+                 " \"pools\": [{\"id\": \"p\", \"nodes\": [\"a\", \"b\"], \"servers\": 2,\n"
+                 "              \"cost_per_hour\": 1}],\n"
+                 " \"caches\": [{\"id\": \"c\", \"from\": \"a\", \"to\": \"b\", \"pool\": \"p\",\n"
+                 "   \"capacity_bytes\": 12000, \"policy\": \"%s\", \"ttl_s\": 1}]}\n",
+                 policies[pi]);
+        const char *a = fixture("w.json", arch);
+        fx_replay_result fast, slow;
+        latencies lf = {0}, ls = {0};
+        run_way(a, trace, 0, &fast, &lf);
+        run_way(a, trace, 1, &slow, &ls);
+        assert_same_result(&fast, &slow);
+        ck_assert_uint_eq(lf.n, ls.n);
+        ck_assert(memcmp(lf.v, ls.v, lf.n * sizeof *lf.v) == 0);
+        /* The shortcut was taken, often; the general way never takes it. */
+        ck_assert_msg(fast.answered_at_once > 1000, "%s: %llu", policies[pi],
+                      (unsigned long long)fast.answered_at_once);
+        ck_assert_uint_eq(slow.answered_at_once, 0);
+        ck_assert_uint_gt(fast.total_requests, fast.requests); /* a warm-up */
+        evictions += fast.caches[0].evictions;
+        expirations += fast.caches[0].expirations;
+        stale += fast.caches[0].stale_hits;
+        free(lf.v);
+        free(ls.v);
+        fx_replay_result_free(&fast);
+        fx_replay_result_free(&slow);
+    }
+
+    /* What the shortcut must get right happened. */
+    ck_assert_uint_gt(evictions, 0);
+    ck_assert_uint_gt(expirations, 0);
+    ck_assert_uint_gt(stale, 0);
+
+    /* A hit while another request is in flight makes the peak, and the last
+     * response is a hit: it ends the measured span. */
+    const char *small = fixture("s.trace", "#fluxotrace 1\n"
+                                           "1000000\tA\ta=100/10/1\tb=100/10/1\n"
+                                           "1100000\tB\ta=100000/10/2\tb=100/10/2\n"
+                                           "1150000\tA\ta=100/10/1\tb=100/10/1\n"
+                                           "1900000\tA\ta=100/10/1\tb=100/10/1\n");
+    fx_replay_result fast, slow;
+    latencies lf = {0}, ls = {0};
+    const char *a = fixture("w.json", arch);
+    run_way(a, small, 0, &fast, &lf);
+    run_way(a, small, 1, &slow, &ls);
+    assert_same_result(&fast, &slow);
+    ck_assert_uint_eq(fast.answered_at_once, 2);
+    ck_assert_uint_eq(fast.peak_in_flight, 2);
+    ck_assert_double_eq_tol(fast.elapsed_s, 0.9, 1e-9);
+    free(lf.v);
+    free(ls.v);
+    fx_replay_result_free(&fast);
+    fx_replay_result_free(&slow);
+
+    /* Not a whole-request cache: a lookup that costs time, or a cache that
+     * stops before the exit. The general way, always. */
+    static const char *const others[] = {
+        "\"from\": \"a\", \"to\": \"b\", \"pool\": \"p\", \"capacity_bytes\": 6000, "
+        "\"lookup\": \"det:10us\"",
+        "\"from\": \"a\", \"to\": \"a\", \"pool\": \"p\", \"capacity_bytes\": 6000",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(arch, sizeof arch,
+                 "{\"name\": \"w\", \"service\": \"w.service.json\",\n"
+                 " \"pools\": [{\"id\": \"p\", \"nodes\": [\"a\", \"b\"], \"servers\": 2,\n"
+                 "              \"cost_per_hour\": 1}],\n"
+                 " \"caches\": [{\"id\": \"c\", %s}]}\n",
+                 others[i]);
+        fx_replay_result res;
+        latencies l = {0};
+        run_way(fixture("o.json", arch), trace, 0, &res, &l);
+        ck_assert_uint_gt(res.caches[0].hits, 1000);
+        ck_assert_uint_eq(res.answered_at_once, 0);
+        free(l.v);
+        fx_replay_result_free(&res);
+    }
+}
+END_TEST
+
 TCase *fx_tcase_replay(void)
 {
     TCase *tc = tcase_create("replay");
@@ -520,5 +707,6 @@ TCase *fx_tcase_replay(void)
     tcase_add_test(tc, partitions_show_a_hot_partition);
     tcase_add_test(tc, precompute_refreshes_hot_keys);
     tcase_add_test(tc, unrecorded_service_time_uses_the_profile);
+    tcase_add_test(tc, whole_cache_shortcut_changes_nothing);
     return tc;
 }

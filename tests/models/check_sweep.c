@@ -270,7 +270,7 @@ START_TEST(row_summarises_its_replays)
             fx_trace_reader *tr;
             ck_assert_int_eq(fx_trace_open(path, arch->svc->ids, arch->svc->nnodes, &tr, &e),
                              FX_OK);
-            fx_replay_opts ro = {1.0, 0, 7 + (uint64_t)r, NULL, NULL, NULL};
+            fx_replay_opts ro = {1.0, 0, 7 + (uint64_t)r, NULL, NULL, NULL, 0};
             fx_replay_result res;
             memset(&res, 0, sizeof res);
             ck_assert_int_eq(fx_replay_run(arch, tr, &ro, &res, &e), FX_OK);

@@ -535,7 +535,7 @@ START_TEST(exhaustive_finds_the_true_optimum)
                 ck_assert_msg(fx_arch_load(p, &a, &e) == FX_OK, "%s", e.msg);
                 fx_trace_reader *tr;
                 ck_assert_int_eq(fx_trace_open(t, a->svc->ids, a->svc->nnodes, &tr, &e), FX_OK);
-                fx_replay_opts ro = {1.0, 0, 1, NULL, NULL, NULL};
+                fx_replay_opts ro = {1.0, 0, 1, NULL, NULL, NULL, 0};
                 fx_replay_result res;
                 ck_assert_msg(fx_replay_run(a, tr, &ro, &res, &e) == FX_OK, "%s", e.msg);
                 double mean = doc_mean(&res);
@@ -612,7 +612,7 @@ START_TEST(screening_confirms_on_the_whole_trace)
     ck_assert_int_eq(fx_space_arch(s, b->x, "again", &a, &e), FX_OK);
     fx_trace_reader *tr;
     ck_assert_int_eq(fx_trace_open(t, a->svc->ids, a->svc->nnodes, &tr, &e), FX_OK);
-    fx_replay_opts ro = {1.0, 0, 1, NULL, NULL, NULL};
+    fx_replay_opts ro = {1.0, 0, 1, NULL, NULL, NULL, 0};
     fx_replay_result rr;
     ck_assert_int_eq(fx_replay_run(a, tr, &ro, &rr, &e), FX_OK);
     ck_assert(doc_mean(&rr) == b->score.objective);

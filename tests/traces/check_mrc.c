@@ -483,7 +483,7 @@ START_TEST(replay_equals_mrc)
         fx_arch *a;
         ck_assert_msg(fx_arch_load(apath, &a, &e) == FX_OK, "%s", e.msg);
         ck_assert_int_eq(fx_trace_open(tpath, a->svc->ids, a->svc->nnodes, &tr, &e), FX_OK);
-        fx_replay_opts o = {1.0, 0, 1, NULL, NULL, NULL};
+        fx_replay_opts o = {1.0, 0, 1, NULL, NULL, NULL, 0};
         fx_replay_result res;
         ck_assert_msg(fx_replay_run(a, tr, &o, &res, &e) == FX_OK, "%s", e.msg);
         fx_mrc_point pt;
