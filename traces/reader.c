@@ -573,7 +573,9 @@ static int index_nodes(fx_trace_reader *r, const char *const *nodes, size_t nnod
     r->name_list = malloc(NAMES_MAX + 8);
     r->seen = calloc(nnodes ? nnodes : 1, sizeof *r->seen);
     r->fields_cap = nnodes < FX_TRACE_FIELDS_MAX ? nnodes : FX_TRACE_FIELDS_MAX;
-    r->fields = malloc((r->fields_cap ? r->fields_cap : 1) * sizeof *r->fields);
+    /* Zeroed: the padding in a field is then the same in every reader
+     * (tests compare fields whole, with memcmp). */
+    r->fields = calloc(r->fields_cap ? r->fields_cap : 1, sizeof *r->fields);
     r->hint = calloc(r->fields_cap ? r->fields_cap : 1, sizeof *r->hint);
     if (!r->slots || !r->names || !r->name_list || !r->seen || !r->fields || !r->hint)
         return fail_file(r, FX_ENOMEM, "out of memory");
