@@ -55,6 +55,9 @@ typedef struct node_slot {
     uint32_t len;
     uint32_t index;
     uint8_t plain; /* no '=', TAB or LF in the name: a field may match it whole */
+    /* A name of under 8 bytes: the bytes of "name=" as a word, and a mask
+     * of them, so that a field's start matches it in one comparison. */
+    uint64_t head, head_mask;
 } node_slot;
 
 struct fx_trace_reader {
@@ -599,6 +602,14 @@ static int index_nodes(fx_trace_reader *r, const char *const *nodes, size_t nnod
                                      .len = (uint32_t)len,
                                      .index = (uint32_t)i,
                                      .plain = !strpbrk(dst, "=\t\n")};
+        if (len < 8) {
+            unsigned char head[8] = {0}, mask[8] = {0};
+            memcpy(head, dst, len);
+            head[len] = '=';
+            memset(mask, 0xff, len + 1);
+            memcpy(&r->slots[slot].head, head, 8);
+            memcpy(&r->slots[slot].head_mask, mask, 8);
+        }
         dst += len + 1;
 
         const char *sep = i ? ", " : "";
@@ -683,10 +694,26 @@ static inline int same_bytes(const char *a, const char *b, size_t n)
     return 1;
 }
 
+/* The field at F starts with the name of S and its '=' (F[0..8) may be
+ * read when STOP - F >= 8): one comparison for the usual short name,
+ * byte after byte for a longer one or near the end of the line. */
+static inline int starts_node(const char *f, const node_slot *s, const unsigned char *line_end,
+                              const unsigned char *stop)
+{
+    if (s->len < 8 && stop - (const unsigned char *)f >= 8) {
+        uint64_t x;
+        memcpy(&x, f, 8);
+        return (x & s->head_mask) == s->head;
+    }
+    return (size_t)(line_end - (const unsigned char *)f) > s->len &&
+           same_bytes(f, s->name, s->len) && f[s->len] == '=';
+}
+
 /* Parse the request LINE (LINE[LEN] is '\n') into REC. Returns 1 or -1. */
 static int parse_record(fx_trace_reader *r, char *line, size_t len, fx_trace_rec *rec)
 {
     const unsigned char *line_end = (const unsigned char *)line + len;
+    const unsigned char *stop = line_end + 1; /* the line and its LF may be read */
     char q[QUOTE_MAX * 4 + 4];
     const char *p = line;
 
@@ -739,8 +766,7 @@ static int parse_record(fx_trace_reader *r, char *line, size_t len, fx_trace_rec
         /* Lines repeat their columns: the node the previous line had here
          * matches whole, or the name is scanned, hashed and looked up. */
         const node_slot *s = nf < r->fields_cap ? r->hint[nf] : NULL;
-        if (s && (size_t)(line_end - (const unsigned char *)f) > s->len &&
-            same_bytes(f, s->name, s->len) && f[s->len] == '=') {
+        if (s && starts_node(f, s, line_end, stop)) {
             p += s->len;
         } else {
             uint64_t nh = FNV_OFFSET;
