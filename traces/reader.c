@@ -638,23 +638,27 @@ static inline uint64_t bytes_between(uint64_t x, unsigned m, unsigned n)
 
 /* Decimal digits at *PP into *V, *PP moved past them. Returns the number of
  * digits, or -1 when the value cannot be below 2^63 (more than 19
- * significant digits). */
-static int digits(const char **pp, uint64_t *v)
+ * significant digits). Inlined, and leading zeros are counted only for a
+ * number long enough to need it (they add nothing to the value): a number
+ * is a few instructions a digit. */
+__attribute__((always_inline)) static inline int digits(const char **pp, uint64_t *v)
 {
     const unsigned char *p = (const unsigned char *)*pp;
     const unsigned char *start = p;
-    while (*p == '0')
-        p++;
-    const unsigned char *sig = p;
-    uint64_t x = 0;
-    while (is_digit_byte(*p)) {
-        x = x * 10 + (uint64_t)(*p - '0'); /* wraps harmlessly when too long */
+    uint64_t x = 0, d;
+    while ((d = (uint64_t)*p - '0') < 10) {
+        x = x * 10 + d; /* wraps harmlessly when too long */
         p++;
     }
     *pp = (const char *)p;
     *v = x;
-    if (p - sig > 19)
-        return -1;
+    if (p - start > 19) {
+        const unsigned char *sig = start;
+        while (*sig == '0')
+            sig++;
+        if (p - sig > 19)
+            return -1;
+    }
     return (int)(p - start);
 }
 
