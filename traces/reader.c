@@ -75,6 +75,7 @@ struct fx_trace_reader {
     size_t pos, end;
     int at_eof;    /* the file has no more */
     int nul_seen;  /* some chunk held a NUL byte: check each line for one */
+    size_t whole;  /* buf[pos..whole) ends in a LF: whole lines (0: not known) */
     uint64_t line; /* number of the last line taken */
 
     char *pending; /* the first request line, found by fx_trace_open */
@@ -313,6 +314,7 @@ static int sniff_gzip(fx_trace_reader *r)
 static int refill(fx_trace_reader *r)
 {
     size_t avail = r->end - r->pos;
+    r->whole = 0;
     if (r->pos > 0) {
         memmove(r->buf, r->buf + r->pos, avail);
         r->pos = 0;
@@ -698,26 +700,29 @@ static inline int same_bytes(const char *a, const char *b, size_t n)
     return 1;
 }
 
-/* The field at F starts with the name of S and its '=' (F[0..8) may be
- * read when STOP - F >= 8): one comparison for the usual short name,
- * byte after byte for a longer one or near the end of the line. */
-static inline int starts_node(const char *f, const node_slot *s, const unsigned char *line_end,
-                              const unsigned char *stop)
+/* The field at F starts with the name of S and its '=' (the bytes before
+ * STOP may be read, and a LF comes before it): one comparison for the
+ * usual short name, byte after byte for a longer one or near STOP. */
+static inline int starts_node(const char *f, const node_slot *s, const unsigned char *stop)
 {
     if (s->len < 8 && stop - (const unsigned char *)f >= 8) {
         uint64_t x;
         memcpy(&x, f, 8);
         return (x & s->head_mask) == s->head;
     }
-    return (size_t)(line_end - (const unsigned char *)f) > s->len &&
-           same_bytes(f, s->name, s->len) && f[s->len] == '=';
+    /* A plain name holds no LF: the bytes compared stop at the line's. */
+    return (size_t)(stop - (const unsigned char *)f) > s->len && same_bytes(f, s->name, s->len) &&
+           f[s->len] == '=';
 }
 
-/* Parse the request LINE (LINE[LEN] is '\n') into REC. Returns 1 or -1. */
-static int parse_record(fx_trace_reader *r, char *line, size_t len, fx_trace_rec *rec)
+/* Parse the request LINE into REC: the bytes before STOP may be read, and
+ * the line's LF comes before it (STOP may lie lines ahead; nothing past the
+ * LF changes what is parsed). Returns 1 and *NEXT, just past the LF, or
+ * -1. */
+static int parse_record(fx_trace_reader *r, char *line, const char *stop_at, fx_trace_rec *rec,
+                        char **next)
 {
-    const unsigned char *line_end = (const unsigned char *)line + len;
-    const unsigned char *stop = line_end + 1; /* the line and its LF may be read */
+    const unsigned char *stop = (const unsigned char *)stop_at;
     char q[QUOTE_MAX * 4 + 4];
     const char *p = line;
 
@@ -770,7 +775,7 @@ static int parse_record(fx_trace_reader *r, char *line, size_t len, fx_trace_rec
         /* Lines repeat their columns: the node the previous line had here
          * matches whole, or the name is scanned, hashed and looked up. */
         const node_slot *s = nf < r->fields_cap ? r->hint[nf] : NULL;
-        if (s && starts_node(f, s, line_end, stop)) {
+        if (s && starts_node(f, s, stop)) {
             p += s->len;
         } else {
             uint64_t nh = FNV_OFFSET;
@@ -892,7 +897,7 @@ static int parse_record(fx_trace_reader *r, char *line, size_t len, fx_trace_rec
                 p++;
                 uint64_t hv = 0, hi, lo;
                 const unsigned char *hp = (const unsigned char *)p;
-                if (line_end - hp >= 16 && hex8(hp, &hi) && hex8(hp + 8, &lo) && !hexval[hp[16]]) {
+                if (stop - hp > 16 && hex8(hp, &hi) && hex8(hp + 8, &lo) && !hexval[hp[16]]) {
                     hv = hi << 32 | lo; /* 16 digits, the usual hash */
                     hp += 16;
                 }
@@ -913,6 +918,7 @@ static int parse_record(fx_trace_reader *r, char *line, size_t len, fx_trace_rec
         p++;
     }
 
+    *next = (char *)p;
     r->prev_t_us = t_us;
     rec->t = (fx_time)(t_us * 1000);
     rec->key = (const char *)k;
@@ -985,26 +991,44 @@ failed:
     return st;
 }
 
+/* Where the whole lines in the buffer end: just past its last LF (R->pos
+ * when it has none). */
+static void find_whole(fx_trace_reader *r)
+{
+    size_t w = r->end;
+    while (w > r->pos && r->buf[w - 1] != '\n')
+        w--;
+    r->whole = w;
+}
+
+/* A line in the buffer is at most FX_TRACE_LINE_MAX bytes and its LF. */
+_Static_assert(CHUNK <= FX_TRACE_LINE_MAX + 2, "the buffer must not outgrow the longest line");
+
 /* The next request, parsed in the calling thread into r->fields. */
 static int read_next(fx_trace_reader *r, fx_trace_rec *rec, fx_err *e)
 {
     while (r->state == 0) {
         char *line = r->buf + r->pos;
         size_t len;
-        char *nl;
-        if (!r->pending && !r->nul_seen && (nl = memchr(line, '\n', r->end - r->pos)) != NULL &&
-            nl > line && line[0] != '#' && nl[-1] != '\r' &&
-            (size_t)(nl - line) <= FX_TRACE_LINE_MAX) {
-            /* The usual line, whole in the buffer, neither empty nor a
-             * comment nor bad text: what next_line and check_text would
-             * find, without their calls. Anything else takes their way. */
-            len = (size_t)(nl - line);
+        const char *stop;
+        int in_place = 0;
+        if (!r->pending && !r->nul_seen && r->pos >= r->whole)
+            find_whole(r);
+        if (!r->pending && !r->nul_seen && r->pos < r->whole &&
+            is_digit_byte((unsigned char)line[0])) {
+            /* The usual line: before the buffer's last LF, so whole (and,
+             * as the buffer holds at most FX_TRACE_LINE_MAX + 2 bytes, not
+             * too long), starting with a digit, so neither empty nor a
+             * comment, and without NUL bytes. It is parsed where it lies,
+             * up to its LF, which the parse finds: no memchr first. */
             r->line++;
-            r->pos += len + 1;
+            stop = r->buf + r->whole;
+            in_place = 1;
         } else if (r->pending) {
             line = r->pending;
             len = r->pending_len;
             r->pending = NULL;
+            stop = line + len + 1;
         } else {
             int got = next_line(r, &line, &len);
             if (got <= 0) {
@@ -1021,9 +1045,21 @@ static int read_next(fx_trace_reader *r, fx_trace_rec *rec, fx_err *e)
                     break;
                 continue;
             }
+            stop = line + len + 1;
         }
-        if (parse_record(r, line, len, rec) < 0)
+        char *next = NULL;
+        if (parse_record(r, line, stop, rec, &next) < 0) {
+            if (in_place) {
+                /* A line that check_text refuses (CR LF) fails to parse
+                 * as well: it gets check_text's message instead, as the
+                 * careful way gives it. */
+                char *nl = memchr(line, '\n', (size_t)(stop - line));
+                check_text(r, line, (size_t)(nl - line));
+            }
             break;
+        }
+        if (in_place)
+            r->pos = (size_t)(next - r->buf);
         return 1;
     }
     if (r->state < 0) {

@@ -2,6 +2,7 @@
  * the reader reports (with its line), gzip, long inputs, round trips. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -816,6 +817,61 @@ START_TEST(fast_paths)
 }
 END_TEST
 
+/* Requests are parsed where they lie in the buffer, up to a LF the buffer
+ * is known to hold: the same requests whatever the pieces the file comes
+ * in, and the same errors, with their lines, after the buffer has been
+ * refilled. */
+START_TEST(lines_in_pieces)
+{
+    enum { LINES = 20000 };
+    size_t len;
+    char *text = sample_trace(LINES, &len);
+    const char *plain = put_file("s.trace", text, len);
+
+    /* Through a FIFO, written a few bytes at a time. */
+    const char *fifo = in_dir("p.fifo");
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(fifo, O_WRONLY);
+        fx_pcg32 g;
+        fx_pcg32_seed(&g, 5, 9);
+        size_t at = 0;
+        while (fd >= 0 && at < len) {
+            size_t piece = 1 + fx_pcg32_bounded(&g, 61);
+            ssize_t put = write(fd, text + at, piece < len - at ? piece : len - at);
+            if (put <= 0)
+                _exit(1);
+            at += (size_t)put;
+        }
+        _exit(fd >= 0 && close(fd) == 0 ? 0 : 1);
+    }
+    assert_same_records(plain, fifo, LINES);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    /* Errors past the first buffer, each on its line (2 headers, the
+     * requests and a comment every 1000). */
+    char *bad = malloc(len + 64);
+    ck_assert_ptr_nonnull(bad);
+    static const char *const tails[][2] = {
+        {"999999999999\tk\tparse=1\r\n", ":20023: expected a line ending in LF, found CR LF"},
+        {"999999999999\tk\r\n", ":20023: expected a line ending in LF, found CR LF"},
+        {"999999999999\tk\tnope=1\n", ":20023: expected a node name"},
+        {"999999999999\tk\tparse=1/2/3\tparse=1\n", ":20023: expected each node at most once"},
+    };
+    for (size_t i = 0; i < sizeof tails / sizeof tails[0]; i++) {
+        memcpy(bad, text, len);
+        strcpy(bad + len, tails[i][0]);
+        assert_error(bad, strlen(bad), tails[i][1]);
+    }
+    free(bad);
+    free(text);
+}
+END_TEST
+
 /* ---- reading in a thread -------------------------------------------------- */
 
 /* A hash fx_trace_peek_hash gave for request number AT. */
@@ -1076,6 +1132,7 @@ TCase *fx_tcase_trace_reader(void)
     tcase_add_test(tc, unreadable);
     tcase_add_test(tc, big_trace);
     tcase_add_test(tc, fast_paths);
+    tcase_add_test(tc, lines_in_pieces);
     tcase_add_test(tc, read_ahead_same);
     tcase_add_test(tc, read_ahead_full_blocks);
     tcase_add_test(tc, read_ahead_stops);
