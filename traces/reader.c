@@ -55,9 +55,10 @@ typedef struct node_slot {
     uint32_t len;
     uint32_t index;
     uint8_t plain; /* no '=', TAB or LF in the name: a field may match it whole */
-    /* A name of under 8 bytes: the bytes of "name=" as a word, and a mask
-     * of them, so that a field's start matches it in one comparison. */
-    uint64_t head, head_mask;
+    /* A name of under 16 bytes: the bytes of "name=" as two words, and
+     * masks of them, so that a field's start matches it in a comparison or
+     * two. */
+    uint64_t head[2], head_mask[2];
 } node_slot;
 
 struct fx_trace_reader {
@@ -604,13 +605,13 @@ static int index_nodes(fx_trace_reader *r, const char *const *nodes, size_t nnod
                                      .len = (uint32_t)len,
                                      .index = (uint32_t)i,
                                      .plain = !strpbrk(dst, "=\t\n")};
-        if (len < 8) {
-            unsigned char head[8] = {0}, mask[8] = {0};
+        if (len < 16) {
+            unsigned char head[16] = {0}, mask[16] = {0};
             memcpy(head, dst, len);
             head[len] = '=';
             memset(mask, 0xff, len + 1);
-            memcpy(&r->slots[slot].head, head, 8);
-            memcpy(&r->slots[slot].head_mask, mask, 8);
+            memcpy(r->slots[slot].head, head, 16);
+            memcpy(r->slots[slot].head_mask, mask, 16);
         }
         dst += len + 1;
 
@@ -701,14 +702,19 @@ static inline int same_bytes(const char *a, const char *b, size_t n)
 }
 
 /* The field at F starts with the name of S and its '=' (the bytes before
- * STOP may be read, and a LF comes before it): one comparison for the
+ * STOP may be read, and a LF comes before it): a comparison or two for the
  * usual short name, byte after byte for a longer one or near STOP. */
 static inline int starts_node(const char *f, const node_slot *s, const unsigned char *stop)
 {
     if (s->len < 8 && stop - (const unsigned char *)f >= 8) {
         uint64_t x;
         memcpy(&x, f, 8);
-        return (x & s->head_mask) == s->head;
+        return (x & s->head_mask[0]) == s->head[0];
+    }
+    if (s->len < 16 && stop - (const unsigned char *)f >= 16) {
+        uint64_t x[2];
+        memcpy(x, f, 16);
+        return ((x[0] & s->head_mask[0]) == s->head[0]) & ((x[1] & s->head_mask[1]) == s->head[1]);
     }
     /* A plain name holds no LF: the bytes compared stop at the line's. */
     return (size_t)(stop - (const unsigned char *)f) > s->len && same_bytes(f, s->name, s->len) &&
