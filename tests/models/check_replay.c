@@ -82,8 +82,9 @@ static void mm_arch(char *buf, size_t len, unsigned c, const char *disc)
              c, c, disc);
 }
 
-static void run(const char *arch_path, const char *trace_path, double scale, double warmup_s,
-                uint64_t seed, fx_replay_result *res)
+/* Replay TRACE_PATH against the architecture at ARCH_PATH with options O. */
+static void run_opts(const char *arch_path, const char *trace_path, const fx_replay_opts *o,
+                     fx_replay_result *res)
 {
     fx_arch *arch;
     fx_err e;
@@ -91,10 +92,16 @@ static void run(const char *arch_path, const char *trace_path, double scale, dou
     fx_trace_reader *tr;
     ck_assert_msg(fx_trace_open(trace_path, arch->svc->ids, arch->svc->nnodes, &tr, &e) == FX_OK,
                   "%s", e.msg);
-    fx_replay_opts o = {scale, (fx_time)(warmup_s * 1e9), seed, NULL, NULL, NULL, 0};
-    ck_assert_msg(fx_replay_run(arch, tr, &o, res, &e) == FX_OK, "%s", e.msg);
+    ck_assert_msg(fx_replay_run(arch, tr, o, res, &e) == FX_OK, "%s", e.msg);
     fx_trace_close(tr);
     fx_arch_free(arch);
+}
+
+static void run(const char *arch_path, const char *trace_path, double scale, double warmup_s,
+                uint64_t seed, fx_replay_result *res)
+{
+    fx_replay_opts o = {scale, (fx_time)(warmup_s * 1e9), seed, NULL, NULL, NULL, 0};
+    run_opts(arch_path, trace_path, &o, res);
 }
 
 /* Little's law and conservation hold on every replay. */
@@ -520,19 +527,13 @@ static void keep_latency(void *ctx, fx_time latency)
     l->v[l->n++] = latency;
 }
 
+/* A replay with a 1 s warm-up that keeps the latencies, with or without
+ * the shortcuts. */
 static void run_way(const char *arch_path, const char *trace_path, int no_shortcuts,
                     fx_replay_result *res, latencies *lat)
 {
-    fx_arch *arch;
-    fx_err e;
-    ck_assert_msg(fx_arch_load(arch_path, &arch, &e) == FX_OK, "%s", e.msg);
-    fx_trace_reader *tr;
-    ck_assert_msg(fx_trace_open(trace_path, arch->svc->ids, arch->svc->nnodes, &tr, &e) == FX_OK,
-                  "%s", e.msg);
     fx_replay_opts o = {1.0, FX_SEC, 5, keep_latency, NULL, lat, no_shortcuts};
-    ck_assert_msg(fx_replay_run(arch, tr, &o, res, &e) == FX_OK, "%s", e.msg);
-    fx_trace_close(tr);
-    fx_arch_free(arch);
+    run_opts(arch_path, trace_path, &o, res);
 }
 
 /* Two results that must be the same bit for bit (wall time aside). */
