@@ -51,9 +51,9 @@ extern const char *const fx_reader_modes[];
             fx_reader_modes                                                                        \
     }
 
-/* Let TRACE parse in a thread of its own as MODE says: always (a regular
- * file only, see fx_trace_read_ahead), never, or when more than one CPU is
- * online. */
+/* Let TRACE read ahead (fx_trace_read_ahead) in a thread of its own as
+ * MODE says: always (a regular file only), never (blocks are parsed in the
+ * caller's thread), or when more than one CPU is online. */
 void fx_cli_read_ahead(fx_trace_reader *trace, int mode);
 
 /* Print the help of one command. */

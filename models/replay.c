@@ -119,7 +119,6 @@ typedef struct replay {
     int measuring;
 
     const fx_trace_rec *cur; /* the next request to arrive (when have_rec) */
-    uint64_t part_key;       /* its key for partitioning, when the entry is partitioned */
     int have_rec;
     uint8_t *given;        /* per node: the current line gives it */
     fx_cache *entry_cache; /* the cache looked up first with the request key, or NULL */
@@ -478,8 +477,6 @@ static int read_ahead(replay *r)
         maybe_finish(r);
         return 0;
     }
-    if (r->entry_partitioned)
-        r->part_key = fx_partition_key(r->cur->key, r->cur->key_len);
     uint64_t h;
     if (r->entry_cache) {
         if (fx_trace_peek_hash(r->trace, AHEAD, &h))
@@ -564,7 +561,7 @@ static int start_request(replay *r)
     q->arrived = sim->now;
     q->key_hash = rec->key_hash;
     if (r->entry_partitioned)
-        q->part_key = r->part_key;
+        q->part_key = fx_partition_key(rec->key, rec->key_len);
     q->pending = r->nsync;
     q->alive = svc->nnodes;
     q->refresh = -1;

@@ -84,7 +84,7 @@ int fx_trace_next(fx_trace_reader *r, fx_trace_rec *rec, fx_err *e);
 /* fx_trace_next, but the fields are written to FIELDS (room for as many
  * fields as there are node names, or FX_TRACE_FIELDS_MAX if fewer), which
  * the caller keeps as long as it likes; the key still lasts until the next
- * call only. For reading a few requests ahead without copying. */
+ * call only. For keeping a few requests while reading on. */
 int fx_trace_next_to(fx_trace_reader *r, fx_trace_rec *rec, fx_trace_field *fields, fx_err *e);
 
 /* fx_trace_next, but *REC points at the request instead of receiving a
@@ -94,9 +94,11 @@ int fx_trace_next_ref(fx_trace_reader *r, const fx_trace_rec **rec, fx_err *e);
 /* From now on, read and parse a block of requests (up to 512) at a time,
  * ahead of the caller: in the caller's thread, or with THREAD in a thread
  * of its own that keeps a ring of 8 blocks filled, so that parsing overlaps
- * the caller's work on another CPU. fx_trace_next and fx_trace_next_to
- * return the same requests, the same error and the same end, in the same
- * order, with the same lifetimes; memory stays bounded (under 1 MiB), and
+ * the caller's work on another CPU. fx_trace_next, fx_trace_next_to and
+ * fx_trace_next_ref return the same requests, the same error and the same
+ * end, in the same order, with the same lifetimes; memory stays bounded
+ * (a block is about 80 KiB for a one-node service, 220 to 260 KiB for
+ * services of 8 nodes or more; a thread keeps 8 of them), and
  * fx_trace_peek_hash can see requests to come. Only a regular file is read
  * by a thread: the thread must never block in a read that the caller cannot
  * end (a pipe, a terminal); any other input is read ahead in the caller's
@@ -106,8 +108,8 @@ int fx_trace_next_ref(fx_trace_reader *r, const fx_trace_rec **rec, fx_err *e);
  * still used from one thread at a time. */
 int fx_trace_read_ahead(fx_trace_reader *r, int thread);
 
-/* The key hash of the K-th request after the one fx_trace_next last
- * returned (K >= 1), when it is already parsed into the block in use:
+/* The key hash of the K-th request after the one fx_trace_next (or _to,
+ * or _ref) last returned (K >= 1), when it is already parsed into the block in use:
  * 1 and *HASH, else 0 (not read yet, past the end, or no read-ahead). For
  * prefetching what the requests to come will touch. */
 int fx_trace_peek_hash(const fx_trace_reader *r, unsigned k, uint64_t *hash);

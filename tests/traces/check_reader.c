@@ -90,6 +90,37 @@ static const char *put_gz(const char *name, const void *text, size_t len)
     return path;
 }
 
+/* A child process that writes TEXT[0..LEN) into the FIFO at PATH in
+ * pieces of 1 to 61 bytes (drawn from SEED), then closes it. */
+static pid_t fifo_writer(const char *path, const char *text, size_t len, uint64_t seed)
+{
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(path, O_WRONLY);
+        fx_pcg32 g;
+        fx_pcg32_seed(&g, seed, 9);
+        size_t at = 0;
+        while (fd >= 0 && at < len) {
+            size_t piece = 1 + fx_pcg32_bounded(&g, 61);
+            ssize_t put = write(fd, text + at, piece < len - at ? piece : len - at);
+            if (put <= 0)
+                _exit(1);
+            at += (size_t)put;
+        }
+        _exit(fd >= 0 && close(fd) == 0 ? 0 : 1);
+    }
+    return pid;
+}
+
+/* The writer PID wrote everything and ended well. */
+static void writer_done(pid_t pid)
+{
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 static fx_trace_reader *open_ok(const char *path)
 {
     fx_trace_reader *r = NULL;
@@ -831,26 +862,9 @@ START_TEST(lines_in_pieces)
     /* Through a FIFO, written a few bytes at a time. */
     const char *fifo = in_dir("p.fifo");
     ck_assert_int_eq(mkfifo(fifo, 0600), 0);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        int fd = open(fifo, O_WRONLY);
-        fx_pcg32 g;
-        fx_pcg32_seed(&g, 5, 9);
-        size_t at = 0;
-        while (fd >= 0 && at < len) {
-            size_t piece = 1 + fx_pcg32_bounded(&g, 61);
-            ssize_t put = write(fd, text + at, piece < len - at ? piece : len - at);
-            if (put <= 0)
-                _exit(1);
-            at += (size_t)put;
-        }
-        _exit(fd >= 0 && close(fd) == 0 ? 0 : 1);
-    }
+    pid_t pid = fifo_writer(fifo, text, len, 5);
     assert_same_records(plain, fifo, LINES);
-    int status;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    writer_done(pid);
 
     /* Errors past the first buffer, each on its line (2 headers, the
      * requests and a comment every 1000). */
@@ -1076,13 +1090,7 @@ START_TEST(read_ahead_stops)
     const char *fifo = in_dir("f.fifo");
     ck_assert_int_eq(mkfifo(fifo, 0600), 0);
     static const char two[] = H "1\ta\tparse=1\n2\tb\n";
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        FILE *w = fopen(fifo, "w");
-        int ok = w && fputs(two, w) >= 0 && fclose(w) == 0;
-        _exit(ok ? 0 : 1);
-    }
+    pid_t pid = fifo_writer(fifo, two, sizeof two - 1, 6);
     r = open_ok(fifo);
     ck_assert_int_eq(fx_trace_read_ahead(r, 1), 0);
     fx_trace_rec rec;
@@ -1093,9 +1101,7 @@ START_TEST(read_ahead_stops)
     ck_assert_str_eq(rec.key, "b");
     ck_assert_int_eq(fx_trace_next(r, &rec, &e), 0);
     fx_trace_close(r);
-    int status;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    writer_done(pid);
 
     /* By reference without reading ahead: line by line, as fx_trace_next. */
     r = open_ok(put_file("two.trace", two, sizeof two - 1));
